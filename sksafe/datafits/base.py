@@ -1,0 +1,56 @@
+"""The datafit protocol.
+
+A datafit is the loss part of the objective, written on the linear predictor
+``z = X w + b`` and normalised by the (sample-weighted) number of samples::
+
+    F(z) = sum_i s_i f(y_i, z_i),     s_i >= 0,  sum_i s_i = 1
+
+(``s_i = 1 / n`` without sample weights, ``s_i = sw_i / sum(sw)`` with them, so that
+integer weights behave exactly like repeated rows). Datafits are small
+parameter objects whose methods call module-level ``@njit(cache=True)`` kernels
+on length-``n`` vectors; the solvers never need to know which datafit they run:
+
+``value(z, y, s)``
+    ``F(z)`` (float64 accumulator).
+``raw_grad(z, y, s, out)`` / ``raw_hessian(z, y, s, out)``
+    ``dF/dz_i`` and ``d2F/dz_i^2`` written into ``out``.
+``dual_value(theta, y, s)``
+    ``-F*(-theta) = -sum_i s_i f*(y_i, -theta_i / s_i)``, ``-inf`` outside its domain.
+``gamma``
+    strong-concavity constant of ``dual_value`` in the weighted norm
+    ``||u||_s^2 = sum_i u_i^2 / s_i``; it sets the Gap Safe radius
+    ``r = sqrt(2 G / gamma)``.
+``hessian_bound``
+    an upper bound of ``f''`` (Lipschitz constant of ``f'``), for step sizes.
+``intercept_mode``
+    ``"centre"`` (the intercept is eliminated by centring X and y, exact for the
+    quadratic loss) or ``"newton"`` (the intercept is an explicit unpenalised
+    variable, minimised exactly by Newton's method before each gap evaluation).
+``check_target(y)``
+    validate ``y`` and return it as float64 (``ValueError`` otherwise).
+"""
+from sklearn.base import BaseEstimator
+
+
+class BaseDatafit(BaseEstimator):
+    """Base class of datafits (see the module docstring for the protocol)."""
+
+    gamma = None
+    hessian_bound = None
+    intercept_mode = None
+    is_classifier = False
+
+    def value(self, z, y, s):
+        raise NotImplementedError
+
+    def raw_grad(self, z, y, s, out):
+        raise NotImplementedError
+
+    def raw_hessian(self, z, y, s, out):
+        raise NotImplementedError
+
+    def dual_value(self, theta, y, s):
+        raise NotImplementedError
+
+    def check_target(self, y):
+        raise NotImplementedError

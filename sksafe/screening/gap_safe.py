@@ -1,0 +1,78 @@
+"""Dual points, duality gaps and the Gap Safe sphere test.
+
+Notation (our normalisation; Ndiaye, Fercoq, Gramfort & Salmon, JMLR 2017, and
+Fercoq, Gramfort & Salmon, ICML 2015, written for weighted mean losses)::
+
+    P(w)     = F(X w + b) + sum_j g_j(w_j),  F(z) = sum_i s_i f(y_i, z_i),  sum_i s_i = 1
+    D(theta) = -F*(-theta) - sum_j g_j*(X_j^T theta)        (Fenchel dual)
+    G        = P(w) - D(theta) >= P(w) - P(w*) >= 0
+
+A dual point is built from the current primal point, ``theta = -grad F(z)``,
+and rescaled by ``kappa <= 1`` until every L1-only feature satisfies
+``|X_j^T theta| <= a_j``. ``-F*(-theta)`` is ``gamma``-strongly concave in the
+norm ``||u||_s^2 = sum_i u_i^2 / s_i``, hence ``||theta - theta*||_s <= r`` with::
+
+    r = sqrt(2 G / gamma)
+
+and, since ``|X_j^T (theta - theta*)| <= ||X_j||_s' r`` with
+``||X_j||_s' = sqrt(sum_i s_i (x_ij - m_j)^2)`` (``m_j`` the weighted mean when
+an intercept forces ``sum(theta) = 0``, else 0), every feature with::
+
+    |X_j^T theta| + r ||X_j||_s' < a_j
+
+is zero at the optimum (``w*_j = 0`` iff ``|X_j^T theta*| <= a_j``) and is
+removed for good. In the textbook scaling ``theta / lambda`` this is the radius
+``sqrt(2 G / gamma) / lambda`` tested against 1.
+"""
+import numpy as np
+
+from ..penalties._kernels import conjugate_sum, dual_scaling
+from ..solvers._design import xt_dot
+
+
+def correlations(problem, theta, cols, out=None):
+    """``X_c[:, cols]^T theta`` with the implicit centring of the kernels."""
+    if out is None:
+        out = np.empty(cols.shape[0])
+    xt_dot(problem.X, theta, cols, out)
+    if problem.fit_intercept:
+        total = theta.sum()
+        if total != 0.0:
+            out -= problem.x_offset[cols] * total
+    return out
+
+
+def evaluate_dual(problem, datafit, theta_raw, cols, a, b, positive):
+    """Rescale ``theta_raw`` to a feasible dual point and return ``(D, kappa, corr)``.
+
+    ``corr`` holds the *unscaled* correlations ``X_c[:, cols]^T theta_raw``;
+    the feasible point is ``kappa * theta_raw``. Only the features in ``cols``
+    enter the dual (screened ones are provably inactive).
+    """
+    corr = correlations(problem, theta_raw, cols)
+    kappa = dual_scaling(corr, cols, a, b, positive)
+    dual = datafit.dual_value(kappa * theta_raw, problem.y, problem.s)
+    dual -= conjugate_sum(corr, kappa, cols, a, b, positive)
+    return dual, kappa, corr
+
+
+def gap_safe_radius(gap, gamma):
+    """Radius ``sqrt(2 G / gamma)`` of the safe sphere (``G`` clipped at 0)."""
+    return np.sqrt(2.0 * max(gap, 0.0) / gamma)
+
+
+def sphere_test(scaled_corr, radius, norms, a, positive):
+    """Boolean mask of features proven inactive: ``|X_j^T theta| + r ||X_j|| < a_j``."""
+    eff = scaled_corr if positive else np.abs(scaled_corr)
+    return eff + radius * norms < a
+
+
+def screening_priorities(scaled_corr, norms, a, positive):
+    """Gap-safe distance to the constraint, ``(a_j - |X_j^T theta|) / ||X_j||``.
+
+    Small values mean "close to entering the model": the working set takes the
+    smallest ones (celer's priorities).
+    """
+    eff = scaled_corr if positive else np.abs(scaled_corr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(norms > 0, (a - eff) / norms, np.inf)

@@ -1,0 +1,161 @@
+"""Column access to a design matrix, one implementation for dense and CSC input.
+
+Every jitted kernel of sksafe receives the design ``X`` either as a 2-D
+Fortran-ordered ``ndarray`` or as the CSC triplet ``(data, indices, indptr)``.
+The functions below are typed at compile time through ``numba.extending.overload``:
+the kernel that calls them is written once and Numba specialises it for each
+storage, so dense and sparse data share every line of solver logic.
+"""
+from numba import njit, types
+from numba.extending import overload
+
+#: fast-math flags for reductions: reassociation lets LLVM vectorise dot
+#: products; no flag assumes finiteness, so inf/nan checks keep working.
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+def col_dot(X, j, v):
+    """Return ``sum_i X[i, j] * v[i]``."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+def col_sq_dot(X, j, h):
+    """Return ``sum_i X[i, j] ** 2 * h[i]``."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+def col_axpy(X, j, a, v):
+    """``v += a * X[:, j]``."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+def col_axpy_scaled(X, j, a, s, v):
+    """``v += a * s * X[:, j]`` (``s`` a vector of row scales)."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+def _is_dense(X):
+    return isinstance(X, types.Array)
+
+
+@overload(col_dot, jit_options={"cache": True})
+def _ol_col_dot(X, j, v):
+    if _is_dense(X):
+        def impl(X, j, v):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                acc += X[i, j] * v[i]
+            return acc
+    else:
+        def impl(X, j, v):
+            data, indices, indptr = X
+            acc = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                acc += data[k] * v[indices[k]]
+            return acc
+    return impl
+
+
+@overload(col_sq_dot, jit_options={"cache": True})
+def _ol_col_sq_dot(X, j, h):
+    if _is_dense(X):
+        def impl(X, j, h):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                acc += X[i, j] * X[i, j] * h[i]
+            return acc
+    else:
+        def impl(X, j, h):
+            data, indices, indptr = X
+            acc = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                acc += data[k] * data[k] * h[indices[k]]
+            return acc
+    return impl
+
+
+@overload(col_axpy, jit_options={"cache": True})
+def _ol_col_axpy(X, j, a, v):
+    if _is_dense(X):
+        def impl(X, j, a, v):
+            for i in range(X.shape[0]):
+                v[i] += a * X[i, j]
+    else:
+        def impl(X, j, a, v):
+            data, indices, indptr = X
+            for k in range(indptr[j], indptr[j + 1]):
+                v[indices[k]] += a * data[k]
+    return impl
+
+
+@overload(col_axpy_scaled, jit_options={"cache": True})
+def _ol_col_axpy_scaled(X, j, a, s, v):
+    if _is_dense(X):
+        def impl(X, j, a, s, v):
+            for i in range(X.shape[0]):
+                v[i] += a * s[i] * X[i, j]
+    else:
+        def impl(X, j, a, s, v):
+            data, indices, indptr = X
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                v[i] += a * s[i] * data[k]
+    return impl
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def xt_dot(X, v, cols, out):
+    """``out[k] = X[:, cols[k]] @ v`` for every listed column."""
+    for k in range(cols.shape[0]):
+        out[k] = col_dot(X, cols[k], v)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def xt_sq_dot(X, h, cols, out):
+    """``out[k] = (X[:, cols[k]] ** 2) @ h`` for every listed column."""
+    for k in range(cols.shape[0]):
+        out[k] = col_sq_dot(X, cols[k], h)
+
+
+@njit(cache=True)
+def add_columns(X, cols, coefs, out):
+    """``out += X[:, cols] @ coefs`` (zero coefficients cost nothing)."""
+    for k in range(cols.shape[0]):
+        if coefs[k] != 0.0:
+            col_axpy(X, cols[k], coefs[k], out)
+
+def col_centred_sq_norm(X, j, s, m):
+    """Return ``sum_i s_i (X[i, j] - m) ** 2`` in one pass (no cancellation)."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+@overload(col_centred_sq_norm, jit_options={"cache": True})
+def _ol_col_centred_sq_norm(X, j, s, m):
+    if _is_dense(X):
+        def impl(X, j, s, m):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                d = X[i, j] - m
+                acc += s[i] * d * d
+            return acc
+    else:
+        def impl(X, j, s, m):
+            # implicit zeros contribute s_i m**2: add m**2 sum(s) once and correct the stored rows
+            data, indices, indptr = X
+            acc = 0.0
+            s_stored = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                d = data[k] - m
+                acc += s[i] * d * d
+                s_stored += s[i]
+            s_rest = max(1.0 - s_stored, 0.0)  # s sums to one
+            return acc + s_rest * m * m
+    return impl
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def centred_sq_norms(X, s, means, out):
+    """``out[j] = sum_i s_i (X[i, j] - means[j]) ** 2`` (``s`` sums to one)."""
+    for j in range(out.shape[0]):
+        out[j] = col_centred_sq_norm(X, j, s, means[j])

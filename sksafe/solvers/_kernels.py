@@ -1,0 +1,218 @@
+"""Jitted inner loops of the working-set solvers (dense and CSC through :mod:`._design`)."""
+import numpy as np
+from numba import njit
+
+from ..penalties._kernels import conjugate_sum, dual_scaling, penalty_value, prox_1d
+from ._design import FASTMATH, col_axpy_scaled, col_dot
+
+
+@njit(cache=True)
+def extrapolation_weights(history, count):
+    """Anderson / dual-extrapolation weights from ``count`` stored iterates (rows).
+
+    With ``U`` the successive differences of the iterates, solve
+    ``(U U^T) z = 1`` and return ``(ok, z / sum(z))`` (Anderson, 1965; used for
+    dual points by Massias, Gramfort & Salmon, ICML 2018, and for primal
+    iterates by Bertrand & Massias, AISTATS 2021). A tiny Tikhonov term keeps
+    the system solvable when differences are nearly collinear.
+    """
+    k = count - 1
+    diffs = history[1:count] - history[:k]
+    gram = diffs @ diffs.T
+    trace = np.trace(gram)
+    if not trace > 1e-300:
+        return False, np.zeros(k)
+    gram += 1e-10 * trace / k * np.eye(k)
+    z = np.linalg.solve(gram, np.ones(k))
+    total = z.sum()
+    if not np.isfinite(total) or abs(total) < 1e-300:
+        return False, np.zeros(k)
+    return True, z / total
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _quadratic_primal(rho, s, w, ws, a, b):
+    """``sum_i rho_i^2 / (2 s_i) + g(w_ws)`` with ``rho = s * residual`` (weighted residual)."""
+    loss = 0.0
+    for i in range(rho.shape[0]):
+        if s[i] > 0.0:
+            loss += rho[i] * rho[i] / s[i]
+    return 0.5 * loss + penalty_value(w, ws, a, b)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr):
+    """Dual objective of the working-set subproblem at ``kappa * rho`` (``kappa`` returned too)."""
+    total = 0.0
+    for i in range(rho.shape[0]):
+        total += rho[i]
+    for k in range(ws.shape[0]):
+        j = ws[k]
+        corr[k] = col_dot(X, j, rho) - x_offset[j] * total
+    kappa = dual_scaling(corr, ws, a, b, positive)
+    lin = 0.0
+    quad = 0.0
+    for i in range(rho.shape[0]):
+        if s[i] > 0.0:
+            lin += rho[i] * y[i]
+            quad += rho[i] * rho[i] / s[i]
+    return kappa * lin - 0.5 * kappa * kappa * quad - conjugate_sum(corr, kappa, ws, a, b, positive)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, w, R, shift_box,
+                             max_epochs, tol, gap_freq, n_extrapolation, theta_best):
+    """Cyclic coordinate descent on the working set ``ws`` for the quadratic datafit.
+
+    Minimises ``sum_i s_i (y_i - x_c,i^T w)^2 / 2 + sum_{j in ws} g_j(w_j)`` with
+    implicit centring ``x_c = x - x_offset``. State: ``R = s * (y - X w)`` (weighted
+    residual without the centring term) and ``shift_box[0] = x_offset^T w``, so
+    that the weighted centred residual is ``rho = R + s * shift``. Every epoch
+    feeds Anderson extrapolation of the primal iterate (kept only if it lowers
+    the objective); every ``gap_freq`` epochs the duality gap of the subproblem is
+    evaluated at the best of the current and the extrapolated dual point, and the
+    loop stops once it is ``<= tol``. The best dual point (unscaled ``rho``) is
+    written into ``theta_best``. Returns ``(epochs, gap)``.
+    """
+    n = R.shape[0]
+    m = ws.shape[0]
+    shift = shift_box[0]
+    K = n_extrapolation
+    corr = np.empty(m)
+    rho = np.empty(n)
+    rho_hist = np.zeros((max(K, 1), n))
+    n_rho = 0
+    w_hist = np.zeros((K + 1, m))
+    R_hist = np.zeros((K + 1, n))
+    shift_hist = np.zeros(K + 1)
+    n_hist = 0
+    w_ws = np.empty(m)
+    best_dual = -np.inf
+    gap = np.inf
+    epoch = 0
+    for epoch in range(max_epochs):
+        for k in range(m):
+            j = ws[k]
+            lip = curvatures[j]
+            if lip == 0.0:
+                continue
+            old = w[j]
+            grad = -(col_dot(X, j, R) + x_offset[j] * shift)
+            new = prox_1d(old - grad / lip, 1.0 / lip, a[j], b[j], positive)
+            if new != old:
+                delta = new - old
+                col_axpy_scaled(X, j, -delta, s, R)
+                shift += x_offset[j] * delta
+                w[j] = new
+
+        if K > 0:
+            for k in range(m):
+                w_hist[n_hist, k] = w[ws[k]]
+            R_hist[n_hist] = R
+            shift_hist[n_hist] = shift
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                ok, coefs = extrapolation_weights(w_hist, K + 1)
+                if ok:
+                    w_acc = coefs @ w_hist[1:]
+                    feasible = True
+                    if positive:
+                        for k in range(m):
+                            if w_acc[k] < 0.0:
+                                feasible = False
+                    if feasible:
+                        R_acc = coefs @ R_hist[1:]
+                        shift_acc = coefs @ shift_hist[1:]
+                        for k in range(m):
+                            w_ws[k] = w[ws[k]]
+                        rho[:] = R + s * shift
+                        p_cur = _quadratic_primal(rho, s, w, ws, a, b)
+                        for k in range(m):
+                            w[ws[k]] = w_acc[k]
+                        rho[:] = R_acc + s * shift_acc
+                        if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
+                            R[:] = R_acc
+                            shift = shift_acc
+                        else:
+                            for k in range(m):
+                                w[ws[k]] = w_ws[k]
+
+        if (epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1:
+            rho[:] = R + s * shift
+            primal = _quadratic_primal(rho, s, w, ws, a, b)
+            dual = _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr)
+            if dual > best_dual:
+                best_dual = dual
+                theta_best[:] = rho
+            if K > 0:
+                if n_rho < K:
+                    rho_hist[n_rho] = rho
+                    n_rho += 1
+                else:
+                    rho_hist[:K - 1] = rho_hist[1:].copy()
+                    rho_hist[K - 1] = rho
+                if n_rho == K:
+                    ok, coefs = extrapolation_weights(rho_hist, K)
+                    if ok:
+                        rho_acc = coefs @ rho_hist[1:]
+                        dual_acc = _quadratic_dual(X, y, s, x_offset, rho_acc, ws, a, b,
+                                                   positive, corr)
+                        if dual_acc > best_dual:
+                            best_dual = dual_acc
+                            theta_best[:] = rho_acc
+            gap = primal - best_dual
+            if gap <= tol:
+                break
+    shift_box[0] = shift
+    return epoch + 1, gap
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def newton_model_cd(X, ws, w, u, h, hess_diag, a, b, positive, fit_intercept, max_passes, tol,
+                    delta):
+    """Coordinate descent on the second-order model of a prox-Newton step.
+
+    Minimises over ``delta`` (working-set coordinates) and an intercept step::
+
+        g^T v + v^T diag(h) v / 2 + sum_{j in ws} g_j(w_j + delta_j),  v = X delta + delta_b
+
+    with ``u = g + h * v`` maintained in place (on entry ``u = g``). Each
+    coordinate uses its exact curvature ``hess_diag[k] = sum_i h_i x_ij^2``.
+    Passes stop when the model decrease of a pass, ``sum H_jj step_j^2``, is
+    ``<= tol``. Returns the intercept step.
+    """
+    m = ws.shape[0]
+    n = u.shape[0]
+    h_sum = 0.0
+    for i in range(n):
+        h_sum += h[i]
+    delta_b = 0.0
+    for _ in range(max_passes):
+        decrease = 0.0
+        for k in range(m):
+            hjj = hess_diag[k]
+            if hjj <= 0.0:
+                continue
+            j = ws[k]
+            current = w[j] + delta[k]
+            grad = col_dot(X, j, u)
+            new = prox_1d(current - grad / hjj, 1.0 / hjj, a[j], b[j], positive)
+            if new != current:
+                step = new - current
+                delta[k] += step
+                col_axpy_scaled(X, j, step, h, u)
+                decrease += hjj * step * step
+        if fit_intercept and h_sum > 0.0:
+            grad_b = 0.0
+            for i in range(n):
+                grad_b += u[i]
+            step = -grad_b / h_sum
+            delta_b += step
+            for i in range(n):
+                u[i] += step * h[i]
+            decrease += h_sum * step * step
+        if decrease <= tol:
+            break
+    return delta_b
+

@@ -1,0 +1,219 @@
+"""Primal iterates of the two working-set solvers.
+
+A *state* owns the coefficients and whatever the datafit needs to evaluate
+them quickly, and offers the few operations the working-set outer loop of
+:mod:`sksafe.solvers.working_set` needs:
+
+``theta()``                the unscaled dual candidate ``-grad F(z)``
+``primal()``               ``P(w)`` (float64)
+``zero_out(cols)``         set screened coefficients to zero
+``polish()``               minimise exactly over the unpenalised coordinates
+                           (intercept and zero-weight features), which makes
+                           the dual point satisfy their equality constraints
+``solve_subproblem(ws, tol, budget)``  reduce the working-set gap below ``tol``
+``intercept()``            the intercept in the user's (uncentred) coordinates
+"""
+import numpy as np
+
+from ..penalties._kernels import penalty_change, penalty_value
+from ._design import add_columns, xt_dot, xt_sq_dot
+from ._kernels import _quadratic_primal, newton_model_cd, quadratic_cd_working_set
+
+
+class QuadraticCDState:
+    """Coordinate descent state for the quadratic datafit (intercept by implicit centring)."""
+
+    def __init__(self, problem, a, b, positive, unpenalised, coef, n_extrapolation=5,
+                 gap_freq=10):
+        self.problem, self.a, self.b, self.positive = problem, a, b, positive
+        self.unpenalised = unpenalised
+        self.n_extrapolation, self.gap_freq = n_extrapolation, gap_freq
+        self.w = coef.astype(np.float64, copy=True)
+        self.all_cols = np.arange(problem.n_features)
+        residual = problem.y.copy()
+        nz = np.flatnonzero(self.w)
+        add_columns(problem.X, nz, -self.w[nz], residual)
+        self.R = problem.s * residual
+        self.shift = np.array([problem.x_offset @ self.w])
+        self.epochs = 0
+
+    def theta(self):
+        return self.R + self.problem.s * self.shift[0]
+
+    def primal(self):
+        return _quadratic_primal(self.theta(), self.problem.s, self.w, self.all_cols,
+                                 self.a, self.b)
+
+    def _move(self, cols, steps):
+        """``w[cols] += steps`` keeping ``R`` and ``shift`` consistent."""
+        change = np.zeros(self.problem.n_samples)
+        add_columns(self.problem.X, cols, steps, change)
+        self.R -= self.problem.s * change
+        self.shift[0] += self.problem.x_offset[cols] @ steps
+        self.w[cols] += steps
+
+    def zero_out(self, cols):
+        cols = cols[self.w[cols] != 0.0]
+        if cols.size:
+            self._move(cols, -self.w[cols])
+
+    def polish(self):
+        cols = self.unpenalised
+        if cols.size == 0:
+            return
+        pb = self.problem
+        X_u = pb.X_matrix[:, cols]
+        X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, dtype=np.float64)
+        X_u -= pb.x_offset[cols]
+        gram = X_u.T @ (pb.s[:, None] * X_u)
+        for _ in range(2):  # one exact step, one for floating-point refinement
+            grad = -(X_u.T @ self.theta())
+            self._move(cols, np.linalg.lstsq(gram, -grad, rcond=None)[0])
+
+    def solve_subproblem(self, ws, tol, budget):
+        pb = self.problem
+        theta_best = np.empty(pb.n_samples)
+        epochs, _ = quadratic_cd_working_set(
+            pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, self.positive,
+            ws, self.w, self.R, self.shift, budget, tol, self.gap_freq, self.n_extrapolation,
+            theta_best)
+        self.epochs += epochs
+        return theta_best
+
+    def intercept(self):
+        pb = self.problem
+        return pb.y_offset - pb.x_offset @ self.w if pb.fit_intercept else 0.0
+
+
+class ProxNewtonState:
+    """Proximal Newton state for any twice-differentiable datafit (explicit intercept).
+
+    Each Newton iteration builds the second-order model of the datafit at the
+    current point, minimises model + penalty over the working set by coordinate
+    descent with exact coordinate curvatures, then takes the longest step of the
+    sequence 1, 1/2, 1/4, ... that provably decreases the objective (proximal
+    Newton: Lee, Sun & Saunders, SIAM J. Optim. 2014).
+    """
+
+    max_cd_passes = 50
+    armijo = 1e-4  # sufficient-decrease constant of the intercept Newton steps
+
+    def __init__(self, problem, datafit, a, b, positive, unpenalised, coef, intercept):
+        self.problem, self.datafit = problem, datafit
+        self.a, self.b, self.positive = a, b, positive
+        self.unpenalised = unpenalised
+        self.w = coef.astype(np.float64, copy=True)
+        self.b0 = float(intercept) if problem.fit_intercept else 0.0
+        self.all_cols = np.arange(problem.n_features)
+        self.z = np.full(problem.n_samples, self.b0)
+        nz = np.flatnonzero(self.w)
+        add_columns(problem.X, nz, self.w[nz], self.z)
+        self.grad = np.empty(problem.n_samples)
+        self.hess = np.empty(problem.n_samples)
+        self.epochs = 0
+
+    def _loss(self, z):
+        return self.datafit.value(z, self.problem.y, self.problem.s)
+
+    def theta(self):
+        self.datafit.raw_grad(self.z, self.problem.y, self.problem.s, self.grad)
+        return -self.grad
+
+    def primal(self):
+        return self._loss(self.z) + penalty_value(self.w, self.all_cols, self.a, self.b)
+
+    def zero_out(self, cols):
+        cols = cols[self.w[cols] != 0.0]
+        if cols.size:
+            add_columns(self.problem.X, cols, -self.w[cols], self.z)
+            self.w[cols] = 0.0
+
+    def polish(self, max_newton=30):
+        """Damped Newton on the intercept and the zero-weight features, to machine precision."""
+        pb = self.problem
+        cols = self.unpenalised
+        if not pb.fit_intercept and cols.size == 0:
+            return
+        X_u = None
+        if cols.size:
+            X_u = pb.X_matrix[:, cols]
+            X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, np.float64)
+        for _ in range(max_newton):
+            self.datafit.raw_grad(self.z, pb.y, pb.s, self.grad)
+            self.datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
+            blocks = ([np.ones(pb.n_samples)] if pb.fit_intercept else []) + (
+                [X_u[:, k] for k in range(cols.size)] if X_u is not None else [])
+            basis = np.column_stack(blocks)
+            g = basis.T @ self.grad
+            if np.max(np.abs(g)) <= 1e-15 * np.sum(np.abs(self.grad)) + 1e-300:
+                return
+            H = basis.T @ (self.hess[:, None] * basis)
+            step = np.linalg.lstsq(H, -g, rcond=None)[0]
+            direction = basis @ step
+            f0 = self._loss(self.z)
+            slope = g @ step
+            t = 1.0
+            while t > 1e-12:
+                f_t = self._loss(self.z + t * direction)
+                if f_t <= f0 + self.armijo * t * slope:
+                    break
+                t *= 0.5
+            else:
+                return
+            if f_t > f0:
+                return
+            self.z += t * direction
+            offset = 0
+            if pb.fit_intercept:
+                self.b0 += t * step[0]
+                offset = 1
+            self.w[cols] += t * step[offset:]
+
+    def solve_subproblem(self, ws, tol, budget):
+        """Prox-Newton iterations until the working-set gap is ``<= tol``."""
+        from ..screening.gap_safe import evaluate_dual
+
+        pb, datafit = self.problem, self.datafit
+        hess_diag = np.empty(ws.shape[0])
+        best_theta, best_dual = None, -np.inf
+        for _ in range(budget):
+            self.polish()
+            theta = self.theta()
+            dual = evaluate_dual(pb, datafit, theta, ws, self.a, self.b, self.positive)[0]
+            if dual > best_dual:
+                best_dual, best_theta = dual, theta
+            primal_value = self._loss(self.z) + penalty_value(self.w, ws, self.a, self.b)
+            if primal_value - best_dual <= tol:
+                break
+            datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
+            xt_sq_dot(pb.X, self.hess, ws, hess_diag)
+            u = self.grad.copy()
+            delta = np.zeros(ws.shape[0])
+            delta_b = newton_model_cd(pb.X, ws, self.w, u, self.hess, hess_diag, self.a,
+                                      self.b, self.positive, pb.fit_intercept,
+                                      self.max_cd_passes, 0.1 * tol, delta)
+            self.epochs += 1
+            if delta_b == 0.0 and not np.any(delta):
+                break
+            direction = np.full(pb.n_samples, delta_b)
+            add_columns(pb.X, ws, delta, direction)
+            # Backtracking on the convexity bound P(w + t d) - P(w) <= t grad F(z + t v)^T v
+            # + g(w + t d) - g(w): no difference of nearly equal objective values, so it
+            # keeps working at machine precision (skglm's rule).
+            t = 1.0
+            while t > 1e-10:
+                datafit.raw_grad(self.z + t * direction, pb.y, pb.s, self.grad)
+                bound = t * (self.grad @ direction) + penalty_change(
+                    self.w, ws, delta, t, self.a, self.b)
+                if bound <= 0.0:
+                    break
+                t *= 0.5
+            else:
+                break  # no decrease possible at this precision
+            self.w[ws] += t * delta
+            self.z += t * direction
+            self.b0 += t * delta_b
+        return best_theta
+
+    def intercept(self):
+        return self.b0 + self.problem.y_offset if self.problem.fit_intercept else 0.0

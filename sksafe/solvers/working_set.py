@@ -1,0 +1,285 @@
+"""Working-set outer loop with dynamic Gap Safe screening, and the ``solve`` entry point."""
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..screening.gap_safe import (evaluate_dual, gap_safe_radius, screening_priorities,
+                                  sphere_test)
+from ._problem import make_problem
+from ._states import ProxNewtonState, QuadraticCDState
+
+#: ``screened_at`` value of features never screened
+NOT_SCREENED = -1
+
+
+@dataclass
+class SolveResult:
+    """Outcome of one fit.
+
+    Attributes
+    ----------
+    coef : ndarray of float64, shape (n_features,)
+    intercept : float
+    primal : float
+        ``P(w)`` at the returned point.
+    gap : float
+        Duality gap of the *full* problem (no feature left out), recomputed at the end.
+    primal_zero : float
+        ``P(0)`` (unpenalised coordinates at their optimum): ``tol`` is relative to it.
+    relative_gap : float
+        ``gap / primal_zero``.
+    converged : bool
+        Whether ``relative_gap <= tol``.
+    n_iter : int
+        Outer (working-set) iterations.
+    n_epochs : int
+        Inner iterations (CD epochs, or prox-Newton steps).
+    dual_point : ndarray of float64, shape (n_samples,)
+        The feasible dual point that certifies ``gap``.
+    screened_at : ndarray of int, shape (n_features,)
+        Outer iteration at which each feature was screened out: 0 means before the
+        first iteration (zero column, or screened by a warm start), -1 never.
+    history : list of dict
+        One entry per gap evaluation of the outer loop: ``iteration``, ``gap``,
+        ``relative_gap``, ``primal``, ``n_screened``, ``ws_size``, ``time``.
+    alpha_max : float
+        Smallest ``alpha`` giving ``w = 0`` for this penalty family.
+    """
+
+    coef: np.ndarray
+    intercept: float
+    primal: float
+    gap: float
+    primal_zero: float
+    relative_gap: float
+    converged: bool
+    n_iter: int
+    n_epochs: int
+    dual_point: np.ndarray
+    screened_at: np.ndarray
+    alpha_max: float
+    history: list = field(default_factory=list)
+
+
+def _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef, intercept):
+    if solver == "cd":
+        if datafit.intercept_mode != "centre":
+            raise ValueError(f"solver='cd' needs the Quadratic datafit, got {datafit!r}; "
+                             "use solver='prox_newton' or 'fista'.")
+        return QuadraticCDState(problem, a, b, positive, unpenalised, coef)
+    return ProxNewtonState(problem, datafit, a, b, positive, unpenalised, coef, intercept)
+
+
+def resolve_solver(solver, datafit):
+    """Map ``"auto"`` to the fastest solver for ``datafit`` and check the name."""
+    if solver == "auto":
+        return "cd" if datafit.intercept_mode == "centre" else "prox_newton"
+    if solver not in ("cd", "prox_newton", "fista"):
+        raise ValueError(f"solver must be 'auto', 'cd', 'prox_newton' or 'fista', got {solver!r}.")
+    return solver
+
+
+def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coef_init=None,
+          intercept_init=0.0, dual_init=None, tol=1e-4, max_iter=100, max_epochs=50_000,
+          p0=10, screening=True, solver="auto", verbose=0, problem=None):
+    """Minimise ``P(w, b) = F(X w + b) + g(w)`` to relative duality gap ``tol``.
+
+    ``F(z) = sum_i s_i f(y_i, z_i)`` with sample weights ``s`` normalised to
+    sum to one (``datafit``) and ``g(w) = sum_j a_j |w_j| + b_j w_j^2 / 2``
+    (``penalty``). The solver stops when the duality gap ``G = P(w) - D(theta)``
+    satisfies ``G <= tol * P(0)``, and never on anything else (``max_iter``
+    bounds the work and raises a ``ConvergenceWarning``).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+        Validated design (finite, float32 or float64); sparse input is never densified.
+    y : ndarray of shape (n_samples,)
+    datafit, penalty : objects of :mod:`sksafe.datafits` / :mod:`sksafe.penalties`
+    sample_weight : ndarray of shape (n_samples,), default=None
+    fit_intercept : bool, default=True
+    coef_init, intercept_init : warm start
+    dual_init : ndarray of shape (n_samples,), default=None
+        A dual point of a previous fit (e.g. the previous alpha of a path), used
+        as an extra candidate for the first gap: sequential screening.
+    tol : float, default=1e-4
+        Relative duality gap to reach.
+    max_iter : int, default=100
+        Outer working-set iterations.
+    max_epochs : int, default=50000
+        Inner budget per working-set subproblem (CD epochs; prox-Newton steps
+        are capped at ``max(50, max_epochs // 1000)``).
+    p0 : int, default=10
+        Initial working-set size.
+    screening : bool, default=True
+        Apply dynamic Gap Safe screening (working sets are used either way).
+    solver : {"auto", "cd", "prox_newton", "fista"}
+    verbose : int, default=0
+    problem : Problem, default=None
+        Precomputed :func:`make_problem` output (paths reuse it across alphas).
+
+    Returns
+    -------
+    SolveResult
+    """
+    solver = resolve_solver(solver, datafit)
+    start = time.perf_counter()
+    if problem is None:
+        problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+    n_features = problem.n_features
+    a, b = penalty.l1_l2_weights(n_features)
+    positive = bool(penalty.positive)
+    norms = problem.screen_norms
+    live = norms > 0
+    unpenalised = np.flatnonzero((a == 0) & (b == 0) & live)
+    all_cols = np.arange(n_features)
+
+    # P(0) and alpha_max from the point w = 0 with the unpenalised coordinates optimal
+    zero_state = _make_state("cd" if solver == "cd" else "prox_newton", problem, datafit, a, b,
+                             positive, unpenalised, np.zeros(n_features), intercept_init)
+    zero_state.polish()
+    primal_zero = zero_state.primal()
+    theta_zero = zero_state.theta()
+    _, _, corr_zero = evaluate_dual(problem, datafit, theta_zero, all_cols, a, b, positive)
+    corr_zero[~live] = 0.0
+    alpha_max = penalty.alpha_max(corr_zero)
+    tol_abs = tol * primal_zero
+
+    screened_at = np.full(n_features, NOT_SCREENED)
+    screened_at[~live] = 0
+    eff_zero = corr_zero if positive else np.abs(corr_zero)
+    if np.all(eff_zero[live] <= a[live] * (1 + 1e-14)):
+        state = zero_state  # w = 0 is optimal: nothing to solve
+        iterations, history = 0, []
+    elif solver == "fista":
+        from .fista import fista_loop
+        coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
+        state, iterations, history = fista_loop(
+            problem, datafit, a, b, positive, unpenalised, coef0, intercept_init, screened_at,
+            tol_abs=tol_abs, max_iter=max_iter * 100, screening=screening, verbose=verbose,
+            start=start, primal_zero=primal_zero)
+    else:
+        coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
+        coef0 = np.where(live, coef0, 0.0)
+        state = _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef0,
+                            intercept_init)
+        budget = max_epochs if solver == "cd" else max(50, max_epochs // 1000)
+        iterations, history = _outer_loop(
+            problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init,
+            tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
+            verbose=verbose, start=start, primal_zero=primal_zero)
+
+    # one full-problem gap, with every feature back in the dual constraint
+    state.polish()
+    theta = state.theta()
+    dual, kappa, _ = evaluate_dual(problem, datafit, theta, all_cols, a, b, positive)
+    primal = state.primal()
+    gap = max(primal - dual, 0.0)
+    relative_gap = gap / primal_zero if primal_zero > 0 else 0.0
+    converged = gap <= tol_abs or primal_zero == 0
+    if not converged:
+        warnings.warn(
+            f"Objective did not converge: relative duality gap {relative_gap:.3e} > tol "
+            f"{tol:.3e} after {iterations} iterations. Increase max_iter, or tol.",
+            ConvergenceWarning, stacklevel=3)
+    n_epochs = getattr(state, "epochs", 0)
+    return SolveResult(
+        coef=state.w.copy(), intercept=float(state.intercept()), primal=float(primal),
+        gap=float(gap), primal_zero=float(primal_zero), relative_gap=float(relative_gap),
+        converged=bool(converged), n_iter=int(iterations), n_epochs=int(n_epochs),
+        dual_point=kappa * theta, screened_at=screened_at, alpha_max=float(alpha_max),
+        history=history)
+
+
+def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init, *,
+                tol_abs, max_iter, p0, budget, screening, verbose, start, primal_zero):
+    """Working-set iterations: gap, screening, working set, subproblem; returns (iterations, history)."""
+    norms = problem.screen_norms
+    active = screened_at == NOT_SCREENED
+    is_unpenalised = np.zeros(problem.n_features, dtype=bool)
+    is_unpenalised[unpenalised] = True
+    history = []
+    candidates = [] if dual_init is None else [np.asarray(dual_init, dtype=np.float64)]
+    previous_ws = None
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        state.polish()
+        candidates.insert(0, state.theta())
+        gap, cols, scaled_corr = check_gap_and_screen(
+            problem, datafit, state, candidates, active, screened_at, is_unpenalised, a, b,
+            positive, iteration=iteration, screening=screening, history=history,
+            verbose=verbose, start=start, primal_zero=primal_zero)
+        candidates = []
+        if gap <= tol_abs:
+            break
+        if iteration == max_iter:
+            break
+
+        priorities = screening_priorities(scaled_corr, norms[cols], a[cols], positive)
+        forced = (state.w[cols] != 0.0) | is_unpenalised[cols]
+        priorities[forced] = -np.inf
+        ws_size = max(p0, 2 * int(np.count_nonzero(forced)))
+        if previous_ws is not None and ws_size <= previous_ws.size:
+            ws_size = max(ws_size, previous_ws.size)
+        ws_size = min(ws_size, cols.size)
+        if ws_size < cols.size:
+            ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+        else:
+            ws = cols
+        if previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < cols.size:
+            ws_size = min(2 * ws.size, cols.size)
+            ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+        previous_ws = ws
+        history[-1]["ws_size"] = int(ws.size)
+        inner_tol = tol_abs if ws.size == cols.size else max(0.3 * gap, 0.5 * tol_abs)
+        theta_inner = state.solve_subproblem(ws, inner_tol, budget)
+        if theta_inner is not None:
+            candidates.append(theta_inner)
+    return iteration, history
+
+
+def check_gap_and_screen(problem, datafit, state, candidates, active, screened_at,
+                         is_unpenalised, a, b, positive, *, iteration, screening, history,
+                         verbose, start, primal_zero):
+    """Best dual point among ``candidates``, duality gap, and the Gap Safe sphere test.
+
+    Screened features are zeroed in ``state``, removed from ``active`` and stamped
+    in ``screened_at``; a record is appended to ``history``. Returns
+    ``(gap, cols, scaled_corr)`` for the features still active.
+    """
+    norms = problem.screen_norms
+    cols = np.flatnonzero(active)
+    best = None
+    for theta in candidates:
+        dual, kappa, corr = evaluate_dual(problem, datafit, theta, cols, a, b, positive)
+        if best is None or dual > best[0]:
+            best = (dual, kappa, corr)
+    dual, kappa, corr = best
+    primal = state.primal()
+    gap = primal - dual
+    scaled_corr = kappa * corr
+    n_newly = 0
+    if screening and np.isfinite(gap):
+        radius = gap_safe_radius(gap, datafit.gamma)
+        out = sphere_test(scaled_corr, radius, norms[cols], a[cols], positive)
+        out &= ~is_unpenalised[cols]
+        if np.any(out):
+            newly = cols[out]
+            state.zero_out(newly)
+            active[newly] = False
+            screened_at[newly] = iteration
+            n_newly = newly.size
+            cols, scaled_corr = cols[~out], scaled_corr[~out]
+    record = {"iteration": iteration, "gap": float(gap),
+              "relative_gap": float(gap / primal_zero) if primal_zero > 0 else 0.0,
+              "primal": float(primal), "n_screened": int(np.sum(~active)),
+              "n_newly_screened": int(n_newly), "ws_size": 0,
+              "time": time.perf_counter() - start}
+    history.append(record)
+    if verbose:
+        print(f"[sksafe] iter {iteration:4d}  gap {gap:.3e}  rel {record['relative_gap']:.3e}"
+              f"  screened {record['n_screened']}/{problem.n_features}")
+    return gap, cols, scaled_corr
