@@ -70,7 +70,9 @@ def _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef, int
             raise ValueError(f"solver='cd' needs the Quadratic datafit, got {datafit!r}; "
                              "use solver='prox_newton' or 'fista'.")
         return QuadraticCDState(problem, a, b, positive, unpenalised, coef)
-    return ProxNewtonState(problem, datafit, a, b, positive, unpenalised, coef, intercept)
+    # the state's intercept lives in the coordinates of the (possibly centred) target
+    return ProxNewtonState(problem, datafit, a, b, positive, unpenalised, coef,
+                           intercept - problem.y_offset)
 
 
 def resolve_solver(solver, datafit):
@@ -101,7 +103,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     datafit, penalty : objects of :mod:`sksafe.datafits` / :mod:`sksafe.penalties`
     sample_weight : ndarray of shape (n_samples,), default=None
     fit_intercept : bool, default=True
-    coef_init, intercept_init : warm start
+    coef_init, intercept_init : warm start (intercept in the user's coordinates)
     dual_init : ndarray of shape (n_samples,), default=None
         A dual point of a previous fit (e.g. the previous alpha of a path), used
         as an extra candidate for the first gap: sequential screening.
@@ -158,7 +160,8 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         from .fista import fista_loop
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
         state, iterations, history = fista_loop(
-            problem, datafit, a, b, positive, unpenalised, coef0, intercept_init, screened_at,
+            problem, datafit, a, b, positive, unpenalised, coef0,
+            intercept_init - problem.y_offset, screened_at,
             tol_abs=tol_abs, max_iter=max_iter * 100, screening=screening, verbose=verbose,
             start=start, primal_zero=primal_zero)
     else:

@@ -1,0 +1,7 @@
+"""scikit-learn estimators built on the solvers of :mod:`sksafe.solvers`."""
+from .base import SparseGLM
+from .linear import SafeScreeningElasticNet, SafeScreeningLasso
+from .logistic import SafeScreeningLogisticRegression
+
+__all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
+           "SafeScreeningLogisticRegression"]
