@@ -210,8 +210,9 @@ class SparseGLM(BaseSparseRegressor):
         encoder = LabelEncoder().fit(y)
         if encoder.classes_.size != 2:
             raise ValueError(
-                f"SparseGLM with a binary datafit needs exactly 2 classes, got "
-                f"{encoder.classes_.size}; use SafeScreeningLogisticRegression for multiclass.")
+                f"Only binary classification is supported by SparseGLM with datafit "
+                f"{self.datafit!r}; got {encoder.classes_.size} classes. Use "
+                f"SafeScreeningLogisticRegression (one-vs-rest) for multiclass.")
         self.classes_ = encoder.classes_
         return 2.0 * encoder.transform(y) - 1.0
 
