@@ -155,7 +155,8 @@ def _ol_col_centred_sq_norm(X, j, s, m):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def centred_sq_norms(X, s, means, out):
-    """``out[j] = sum_i s_i (X[i, j] - means[j]) ** 2`` (``s`` sums to one)."""
-    for j in range(out.shape[0]):
-        out[j] = col_centred_sq_norm(X, j, s, means[j])
+def centred_sq_norms(X, s, means, cols, out):
+    """``out[k] = sum_i s_i (X[i, j] - means[j]) ** 2`` for ``j = cols[k]`` (``s`` sums to one)."""
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        out[k] = col_centred_sq_norm(X, j, s, means[j])

@@ -92,10 +92,10 @@ def make_problem(X, y, sample_weight, datafit, fit_intercept):
     y_offset = float(s @ y) if centre else 0.0
     x_offset = x_mean if centre else np.zeros(n_features)
     raw_sq = np.empty(n_features)
-    centred_sq_norms(X_kernel, s, np.zeros(n_features), raw_sq)
+    centred_sq_norms(X_kernel, s, np.zeros(n_features), all_cols, raw_sq)
     if fit_intercept:
         centred_sq = np.empty(n_features)
-        centred_sq_norms(X_kernel, s, x_mean, centred_sq)
+        centred_sq_norms(X_kernel, s, x_mean, all_cols, centred_sq)
         # a column constant on the weighted samples is zero after centring
         centred_sq[centred_sq <= 1e-13 * raw_sq] = 0.0
     else:
