@@ -65,12 +65,12 @@ def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0,
             state.w[:], state.b0, state.z[:] = w, b0, z
             certified = copy.deepcopy(state)
             certified.polish()
-            gap, cols, _ = check_gap_and_screen(
+            gap, cols, _, moved = check_gap_and_screen(
                 pb, datafit, certified, [certified.theta()], active, screened_at,
                 is_unpenalised, a, b, positive, iteration=iteration, screening=screening,
                 history=history, verbose=verbose, start=start, primal_zero=primal_zero)
             state = certified
-            if gap <= tol_abs:
+            if gap <= tol_abs and not moved:
                 return state, iteration, history
             if np.any(w[~active] != 0.0) or np.any(y_w[~active] != 0.0):
                 w[~active] = 0.0

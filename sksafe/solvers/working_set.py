@@ -211,12 +211,12 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
     for iteration in range(1, max_iter + 1):
         state.polish()
         candidates.insert(0, state.theta())
-        gap, cols, scaled_corr = check_gap_and_screen(
+        gap, cols, scaled_corr, moved = check_gap_and_screen(
             problem, datafit, state, candidates, active, screened_at, is_unpenalised, a, b,
             positive, iteration=iteration, screening=screening, history=history,
             verbose=verbose, start=start, primal_zero=primal_zero)
         candidates = []
-        if gap <= tol_abs:
+        if gap <= tol_abs and not moved:
             break
         if iteration == max_iter:
             break
@@ -251,7 +251,9 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
 
     Screened features are zeroed in ``state``, removed from ``active`` and stamped
     in ``screened_at``; a record is appended to ``history``. Returns
-    ``(gap, cols, scaled_corr)`` for the features still active.
+    ``(gap, cols, scaled_corr, moved)``: the gap, the features still active with
+    their scaled correlations, and whether screening zeroed a non-zero
+    coefficient (then the gap no longer describes the current point).
     """
     norms = problem.screen_norms
     cols = np.flatnonzero(active)
@@ -265,12 +267,14 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     gap = primal - dual
     scaled_corr = kappa * corr
     n_newly = 0
+    moved = False
     if screening and np.isfinite(gap):
         radius = gap_safe_radius(gap, datafit.gamma)
         out = sphere_test(scaled_corr, radius, norms[cols], a[cols], positive)
         out &= ~is_unpenalised[cols]
         if np.any(out):
             newly = cols[out]
+            moved = bool(np.any(state.w[newly] != 0.0))
             state.zero_out(newly)
             active[newly] = False
             screened_at[newly] = iteration
@@ -285,4 +289,4 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     if verbose:
         print(f"[sksafe] iter {iteration:4d}  gap {gap:.3e}  rel {record['relative_gap']:.3e}"
               f"  screened {record['n_screened']}/{problem.n_features}")
-    return gap, cols, scaled_corr
+    return gap, cols, scaled_corr, moved
