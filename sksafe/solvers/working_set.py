@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ..penalties._kernels import conjugate_sum, dual_scaling
 from ..screening.gap_safe import (evaluate_dual, gap_safe_radius, screening_priorities,
                                   sphere_test)
 from ._problem import make_problem
@@ -170,10 +171,15 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         state = _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef0,
                             intercept_init)
         budget = max_epochs if solver == "cd" else max(50, max_epochs // 1000)
+        starts_at_zero = not np.any(coef0) and unpenalised.size == 0
+        if starts_at_zero and solver != "cd":
+            state.b0 = zero_state.b0  # the polished intercept of the zero point
+            state.z = zero_state.z.copy()
         iterations, history = _outer_loop(
             problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init,
             tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
-            verbose=verbose, start=start, primal_zero=primal_zero)
+            verbose=verbose, start=start, primal_zero=primal_zero,
+            known=(theta_zero, corr_zero) if starts_at_zero else None)
 
     # one full-problem gap, with every feature back in the dual constraint
     state.polish()
@@ -198,7 +204,8 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
 
 
 def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init, *,
-                tol_abs, max_iter, p0, budget, screening, verbose, start, primal_zero):
+                tol_abs, max_iter, p0, budget, screening, verbose, start, primal_zero,
+                known=None):
     """Working-set iterations: gap, screening, working set, subproblem; returns (iterations, history)."""
     norms = problem.screen_norms
     active = screened_at == NOT_SCREENED
@@ -210,11 +217,15 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
     iteration = 0
     for iteration in range(1, max_iter + 1):
         state.polish()
-        candidates.insert(0, state.theta())
+        if iteration == 1 and known is not None:
+            candidates.insert(0, known[0])  # the state is still at the point of ``known``
+        else:
+            candidates.insert(0, state.theta())
         gap, cols, scaled_corr, moved = check_gap_and_screen(
             problem, datafit, state, candidates, active, screened_at, is_unpenalised, a, b,
             positive, iteration=iteration, screening=screening, history=history,
-            verbose=verbose, start=start, primal_zero=primal_zero)
+            verbose=verbose, start=start, primal_zero=primal_zero, ranking_cols=previous_ws,
+            known=known if iteration == 1 else None)
         candidates = []
         if gap <= tol_abs and not moved:
             break
@@ -246,9 +257,13 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
 
 def check_gap_and_screen(problem, datafit, state, candidates, active, screened_at,
                          is_unpenalised, a, b, positive, *, iteration, screening, history,
-                         verbose, start, primal_zero):
+                         verbose, start, primal_zero, ranking_cols=None, known=None):
     """Best dual point among ``candidates``, duality gap, and the Gap Safe sphere test.
 
+    With several candidates, ``ranking_cols`` (the last working set) ranks them by
+    their dual value restricted to those features, and only the best one pays for
+    the pass over every active feature. ``known`` may hold ``(theta, corr)`` with
+    the correlations of ``theta`` over *all* features already computed.
     Screened features are zeroed in ``state``, removed from ``active`` and stamped
     in ``screened_at``; a record is appended to ``history``. Returns
     ``(gap, cols, scaled_corr, moved)``: the gap, the features still active with
@@ -257,9 +272,19 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     """
     norms = problem.screen_norms
     cols = np.flatnonzero(active)
+    if len(candidates) > 1 and ranking_cols is not None:
+        ranks = [evaluate_dual(problem, datafit, theta, ranking_cols, a, b, positive)[0]
+                 for theta in candidates]
+        candidates = [candidates[int(np.argmax(ranks))]]
     best = None
     for theta in candidates:
-        dual, kappa, corr = evaluate_dual(problem, datafit, theta, cols, a, b, positive)
+        if known is not None and theta is known[0]:
+            corr = known[1][cols]
+            kappa = dual_scaling(corr, cols, a, b, positive)
+            dual = (datafit.dual_value(kappa * theta, problem.y, problem.s)
+                    - conjugate_sum(corr, kappa, cols, a, b, positive))
+        else:
+            dual, kappa, corr = evaluate_dual(problem, datafit, theta, cols, a, b, positive)
         if best is None or dual > best[0]:
             best = (dual, kappa, corr)
     dual, kappa, corr = best
