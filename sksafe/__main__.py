@@ -3,7 +3,7 @@
 Sparse logistic regression on the built-in Golub leukemia microarray (72 x 7129):
 cross-validated accuracy over a few alphas, the selected genes by name, what
 dynamic Gap Safe screening removed and when, the duality gap reached, and the
-time side by side with scikit-learn's ``LogisticRegression(penalty="l1")`` at
+time side by side with scikit-learn's L1 ``LogisticRegression`` (liblinear) at
 the same precision. Writes a figure (coefficient path, screened fraction per
 iteration) when matplotlib is installed.
 """

@@ -64,8 +64,8 @@ class Logistic(BaseDatafit):
     """Binary logistic loss, ``F(z) = sum_i s_i log(1 + exp(-y_i z_i))``, ``y_i in {-1, +1}``.
 
     With uniform weights and penalty ``alpha ||w||_1`` this is scikit-learn's
-    ``LogisticRegression(penalty="l1", C=C)`` objective divided by ``n C``, i.e.
-    ``alpha = 1 / (n C)``. The conjugate term is the negative binary entropy;
+    L1 ``LogisticRegression(C=C)`` objective (``l1_ratio=1``) divided by ``n C``,
+    i.e. ``alpha = 1 / (n C)``. The conjugate term is the negative binary entropy;
     ``f'' <= 1/4`` makes the dual 4-strongly concave (``gamma = 4``). The
     intercept is an explicit unpenalised variable minimised exactly (1-D Newton)
     before every gap evaluation, so that the dual point satisfies

@@ -20,8 +20,9 @@ an intercept forces ``sum(theta) = 0``, else 0), every feature with::
 
     |X_j^T theta| + r ||X_j||_s' < a_j
 
-is zero at the optimum (``w*_j = 0`` iff ``|X_j^T theta*| <= a_j``) and is
-removed for good. In the textbook scaling ``theta / lambda`` this is the radius
+is zero at the optimum (optimality gives ``|X_j^T theta*| = a_j`` whenever
+``w*_j != 0``, so ``|X_j^T theta*| < a_j`` implies ``w*_j = 0``) and is removed for
+good. In the textbook scaling ``theta / lambda`` this is the radius
 ``sqrt(2 G / gamma) / lambda`` tested against 1.
 """
 import numpy as np

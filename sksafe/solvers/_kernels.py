@@ -83,8 +83,6 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
     rho_hist = np.zeros((max(K, 1), n))
     n_rho = 0
     w_hist = np.zeros((K + 1, m))
-    R_hist = np.zeros((K + 1, n))
-    shift_hist = np.zeros(K + 1)
     n_hist = 0
     w_ws = np.empty(m)
     best_dual = -np.inf
@@ -108,8 +106,6 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
         if K > 0:
             for k in range(m):
                 w_hist[n_hist, k] = w[ws[k]]
-            R_hist[n_hist] = R
-            shift_hist[n_hist] = shift
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
@@ -122,14 +118,19 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                             if w_acc[k] < 0.0:
                                 feasible = False
                     if feasible:
-                        R_acc = coefs @ R_hist[1:]
-                        shift_acc = coefs @ shift_hist[1:]
-                        for k in range(m):
-                            w_ws[k] = w[ws[k]]
+                        # residual of the extrapolated point from the current one: O(n + nnz(ws))
                         rho[:] = R + s * shift
                         p_cur = _quadratic_primal(rho, s, w, ws, a, b)
+                        R_acc = R.copy()
+                        shift_acc = shift
                         for k in range(m):
-                            w[ws[k]] = w_acc[k]
+                            j = ws[k]
+                            w_ws[k] = w[j]
+                            diff = w_acc[k] - w[j]
+                            if diff != 0.0:
+                                col_axpy_scaled(X, j, -diff, s, R_acc)
+                                shift_acc += x_offset[j] * diff
+                            w[j] = w_acc[k]
                         rho[:] = R_acc + s * shift_acc
                         if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
                             R[:] = R_acc
