@@ -33,24 +33,35 @@ from sklearn.base import BaseEstimator
 
 
 class BaseDatafit(BaseEstimator):
-    """Base class of datafits (see the module docstring for the protocol)."""
+    """Base class of datafits (see the module docstring for the protocol).
+
+    A datafit whose four vector operations are module-level jitted kernels
+    only names them in ``_kernels = (value, raw_grad, raw_hessian, dual_value)``;
+    the methods below dispatch to them.
+    """
 
     gamma = None
     hessian_bound = None
     intercept_mode = None
     is_classifier = False
+    _kernels = None
 
     def value(self, z, y, s):
-        raise NotImplementedError
+        """``F(z) = sum_i s_i f(y_i, z_i)``."""
+        return self._kernels[0](z, y, s)
 
     def raw_grad(self, z, y, s, out):
-        raise NotImplementedError
+        """Write ``dF/dz_i`` into ``out``."""
+        self._kernels[1](z, y, s, out)
 
     def raw_hessian(self, z, y, s, out):
-        raise NotImplementedError
+        """Write ``d2F/dz_i^2`` into ``out``."""
+        self._kernels[2](z, y, s, out)
 
     def dual_value(self, theta, y, s):
-        raise NotImplementedError
+        """``-F*(-theta)``, ``-inf`` outside its domain."""
+        return self._kernels[3](theta, y, s)
 
     def check_target(self, y):
+        """Validate ``y`` and return it as float64."""
         raise NotImplementedError

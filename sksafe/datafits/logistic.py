@@ -77,17 +77,7 @@ class Logistic(BaseDatafit):
     intercept_mode = "newton"
     is_classifier = True
 
-    def value(self, z, y, s):
-        return logistic_value(z, y, s)
-
-    def raw_grad(self, z, y, s, out):
-        logistic_raw_grad(z, y, s, out)
-
-    def raw_hessian(self, z, y, s, out):
-        logistic_raw_hessian(z, y, s, out)
-
-    def dual_value(self, theta, y, s):
-        return logistic_dual_value(theta, y, s)
+    _kernels = (logistic_value, logistic_raw_grad, logistic_raw_hessian, logistic_dual_value)
 
     def check_target(self, y):
         y = np.asarray(y, dtype=np.float64)

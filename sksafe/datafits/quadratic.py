@@ -52,17 +52,7 @@ class Quadratic(BaseDatafit):
     hessian_bound = 1.0
     intercept_mode = "centre"
 
-    def value(self, z, y, s):
-        return quadratic_value(z, y, s)
-
-    def raw_grad(self, z, y, s, out):
-        quadratic_raw_grad(z, y, s, out)
-
-    def raw_hessian(self, z, y, s, out):
-        quadratic_raw_hessian(z, y, s, out)
-
-    def dual_value(self, theta, y, s):
-        return quadratic_dual_value(theta, y, s)
+    _kernels = (quadratic_value, quadratic_raw_grad, quadratic_raw_hessian, quadratic_dual_value)
 
     def check_target(self, y):
         return np.asarray(y, dtype=np.float64)
