@@ -30,6 +30,41 @@ def extrapolation_weights(history, count):
     return True, z / total
 
 
+def equality_projector(basis, s):
+    """``(basis, proj)`` such that ``theta - proj @ (basis.T @ theta)`` satisfies ``basis.T theta = 0``.
+
+    It is the projection onto ``{theta : basis^T theta = 0}`` in the metric
+    ``sum_i theta_i^2 / s_i`` of the quadratic dual, i.e.
+    ``proj = S basis (basis^T S basis)^+``: for ``theta = S r`` it is the weighted
+    residual after an exact least-squares fit of the unpenalised columns. The
+    dual point of a problem with unpenalised coefficients must satisfy these
+    equality constraints; extrapolated dual points do not on their own.
+    """
+    basis = np.ascontiguousarray(basis, dtype=np.float64)
+    weighted = s[:, None] * basis
+    proj = weighted @ np.linalg.pinv(basis.T @ weighted)
+    return basis, np.ascontiguousarray(proj)
+
+
+@njit(cache=True)
+def project_out(theta, basis, proj):
+    """``theta -= proj @ (basis.T @ theta)`` in place (see :func:`equality_projector`)."""
+    n, k = basis.shape
+    if k == 0:
+        return
+    coords = np.zeros(k)
+    for c in range(k):
+        acc = 0.0
+        for i in range(n):
+            acc += basis[i, c] * theta[i]
+        coords[c] = acc
+    for i in range(n):
+        acc = 0.0
+        for c in range(k):
+            acc += proj[i, c] * coords[c]
+        theta[i] -= acc
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _quadratic_primal(rho, s, w, ws, a, b):
     """``sum_i rho_i^2 / (2 s_i) + g(w_ws)`` with ``rho = s * residual`` (weighted residual)."""
@@ -61,7 +96,8 @@ def _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr):
 
 @njit(cache=True, fastmath=FASTMATH)
 def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, w, R, shift_box,
-                             max_epochs, tol, gap_freq, n_extrapolation, theta_best):
+                             max_epochs, tol, gap_freq, n_extrapolation, theta_best,
+                             eq_basis, eq_proj):
     """Cyclic coordinate descent on the working set ``ws`` for the quadratic datafit.
 
     Minimises ``sum_i s_i (y_i - x_c,i^T w)^2 / 2 + sum_{j in ws} g_j(w_j)`` with
@@ -142,6 +178,7 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
         if (epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1:
             rho[:] = R + s * shift
             primal = _quadratic_primal(rho, s, w, ws, a, b)
+            project_out(rho, eq_basis, eq_proj)
             dual = _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr)
             if dual > best_dual:
                 best_dual = dual
@@ -157,6 +194,7 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                     ok, coefs = extrapolation_weights(rho_hist, K)
                     if ok:
                         rho_acc = coefs @ rho_hist[1:]
+                        project_out(rho_acc, eq_basis, eq_proj)
                         dual_acc = _quadratic_dual(X, y, s, x_offset, rho_acc, ws, a, b,
                                                    positive, corr)
                         if dual_acc > best_dual:

@@ -12,13 +12,25 @@ them quickly, and offers the few operations the working-set outer loop of
                            the dual point satisfy their equality constraints
 ``solve_subproblem(ws, tol, budget)``  reduce the working-set gap below ``tol``
 ``intercept()``            the intercept in the user's (uncentred) coordinates
+``feasible_dual(theta)``   an outside dual candidate (e.g. a warm start's) made
+                           to satisfy the equality constraints, or ``None``
 """
 import numpy as np
 
 from ..penalties._kernels import penalty_change, penalty_value
 from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
-from ._kernels import _quadratic_primal, quadratic_cd_working_set
+from ._kernels import (_quadratic_primal, equality_projector, project_out,
+                       quadratic_cd_working_set)
+
+
+def _dense_columns(problem, cols, offsets=None):
+    """``X[:, cols]`` as a dense float64 array (few columns: the unpenalised ones)."""
+    X_u = problem.X_matrix[:, cols]
+    X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, dtype=np.float64)
+    if offsets is not None:
+        X_u -= offsets
+    return X_u
 
 
 class QuadraticCDState:
@@ -37,6 +49,9 @@ class QuadraticCDState:
         self.R = problem.s * residual
         self.shift = np.array([problem.x_offset @ self.w])
         self.epochs = 0
+        # centred unpenalised columns: exact polish, and projection of dual candidates
+        self.X_u = _dense_columns(problem, unpenalised, problem.x_offset[unpenalised])
+        self.eq_basis, self.eq_proj = equality_projector(self.X_u, problem.s)
 
     def theta(self):
         return self.R + self.problem.s * self.shift[0]
@@ -62,14 +77,18 @@ class QuadraticCDState:
         cols = self.unpenalised
         if cols.size == 0:
             return
-        pb = self.problem
-        X_u = pb.X_matrix[:, cols]
-        X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, dtype=np.float64)
-        X_u -= pb.x_offset[cols]
-        gram = X_u.T @ (pb.s[:, None] * X_u)
+        X_u = self.X_u
+        gram = X_u.T @ (self.problem.s[:, None] * X_u)
         for _ in range(2):  # one exact step, one for floating-point refinement
             grad = -(X_u.T @ self.theta())
             self._move(cols, np.linalg.lstsq(gram, -grad, rcond=None)[0])
+
+    def feasible_dual(self, theta):
+        theta = np.array(theta, dtype=np.float64)
+        if self.problem.fit_intercept:
+            theta -= self.problem.s * theta.sum()
+        project_out(theta, self.eq_basis, self.eq_proj)
+        return theta
 
     def solve_subproblem(self, ws, tol, budget):
         pb = self.problem
@@ -77,7 +96,7 @@ class QuadraticCDState:
         epochs, _ = quadratic_cd_working_set(
             pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, self.positive,
             ws, self.w, self.R, self.shift, budget, tol, self.gap_freq, self.n_extrapolation,
-            theta_best)
+            theta_best, self.eq_basis, self.eq_proj)
         self.epochs += epochs
         return theta_best
 
@@ -112,6 +131,7 @@ class ProxNewtonState:
         self.grad = np.empty(problem.n_samples)
         self.hess = np.empty(problem.n_samples)
         self.epochs = 0
+        self.X_u = _dense_columns(problem, unpenalised)
 
     def _loss(self, z):
         return self.datafit.value(z, self.problem.y, self.problem.s)
@@ -135,16 +155,12 @@ class ProxNewtonState:
         cols = self.unpenalised
         if not pb.fit_intercept and cols.size == 0:
             return
-        X_u = None
-        if cols.size:
-            X_u = pb.X_matrix[:, cols]
-            X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, np.float64)
+        basis = self.X_u
+        if pb.fit_intercept:
+            basis = np.column_stack([np.ones(pb.n_samples), basis])
         for _ in range(max_newton):
             self.datafit.raw_grad(self.z, pb.y, pb.s, self.grad)
             self.datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
-            blocks = ([np.ones(pb.n_samples)] if pb.fit_intercept else []) + (
-                [X_u[:, k] for k in range(cols.size)] if X_u is not None else [])
-            basis = np.column_stack(blocks)
             g = basis.T @ self.grad
             if np.max(np.abs(g)) <= 1e-15 * np.sum(np.abs(self.grad)) + 1e-300:
                 return
@@ -169,6 +185,21 @@ class ProxNewtonState:
                 self.b0 += t * step[0]
                 offset = 1
             self.w[cols] += t * step[offset:]
+
+    def feasible_dual(self, theta):
+        """``theta`` if it meets the equality constraints to rounding, else ``None``.
+
+        The logistic dual domain is not preserved by a projection, so an outside
+        candidate is only kept when it is already feasible.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        scale = np.sum(np.abs(theta))
+        residuals = self.X_u.T @ theta
+        if self.problem.fit_intercept:
+            residuals = np.append(residuals, theta.sum())
+        if residuals.size and np.max(np.abs(residuals)) > 1e-12 * max(scale, 1e-300):
+            return None
+        return theta
 
     def solve_subproblem(self, ws, tol, budget):
         """Prox-Newton iterations until the working-set gap is ``<= tol``."""
@@ -242,10 +273,11 @@ class ProxNewtonState:
         w_new = self.w.copy()
         residual = s_model * (target - (self.z - self.b0))
         shift = np.array([offsets[ws] @ w_new[ws]])
+        eq_basis, eq_proj = equality_projector(self.X_u - offsets[self.unpenalised], s_model)
         quadratic_cd_working_set(
             pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
             self.positive, ws, w_new, residual, shift, self.max_cd_epochs,
-            0.3 * tol / h_total, 10, 5, np.empty(pb.n_samples))
+            0.3 * tol / h_total, 10, 5, np.empty(pb.n_samples), eq_basis, eq_proj)
         b_new = y_mean - offsets[ws] @ w_new[ws] if pb.fit_intercept else 0.0
         return w_new[ws] - self.w[ws], b_new - self.b0
 

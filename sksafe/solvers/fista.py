@@ -65,7 +65,7 @@ def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0,
             state.w[:], state.b0, state.z[:] = w, b0, z
             certified = copy.deepcopy(state)
             certified.polish()
-            gap, cols, _, moved = check_gap_and_screen(
+            gap, cols, _, moved, _ = check_gap_and_screen(
                 pb, datafit, certified, [certified.theta()], active, screened_at,
                 is_unpenalised, a, b, positive, iteration=iteration, screening=screening,
                 history=history, verbose=verbose, start=start, primal_zero=primal_zero)

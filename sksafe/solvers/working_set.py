@@ -156,10 +156,11 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     eff_zero = corr_zero if positive else np.abs(corr_zero)
     if np.all(eff_zero[live] <= a[live] * (1 + 1e-14)):
         state = zero_state  # w = 0 is optimal: nothing to solve
-        iterations, history = 0, []
+        iterations, history, theta_best = 0, [], None
     elif solver == "fista":
         from .fista import fista_loop
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
+        theta_best = None
         state, iterations, history = fista_loop(
             problem, datafit, a, b, positive, unpenalised, coef0,
             intercept_init - problem.y_offset, screened_at,
@@ -175,7 +176,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         if starts_at_zero and solver != "cd":
             state.b0 = zero_state.b0  # the polished intercept of the zero point
             state.z = zero_state.z.copy()
-        iterations, history = _outer_loop(
+        iterations, history, theta_best = _outer_loop(
             problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init,
             tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
             verbose=verbose, start=start, primal_zero=primal_zero,
@@ -185,6 +186,11 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     state.polish()
     theta = state.theta()
     dual, kappa, _ = evaluate_dual(problem, datafit, theta, all_cols, a, b, positive)
+    if theta_best is not None and not np.array_equal(theta_best, theta):
+        dual_best, kappa_best, _ = evaluate_dual(problem, datafit, theta_best, all_cols, a, b,
+                                                 positive)
+        if dual_best > dual:
+            theta, dual, kappa = theta_best, dual_best, kappa_best
     primal = state.primal()
     gap = max(primal - dual, 0.0)
     relative_gap = gap / primal_zero if primal_zero > 0 else 0.0
@@ -206,13 +212,22 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
 def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init, *,
                 tol_abs, max_iter, p0, budget, screening, verbose, start, primal_zero,
                 known=None):
-    """Working-set iterations: gap, screening, working set, subproblem; returns (iterations, history)."""
+    """Working-set iterations: gap, screening, working set, subproblem.
+
+    Returns ``(iterations, history, theta)`` with ``theta`` the best dual candidate
+    of the last gap evaluation (an extrapolated point is often better than the
+    current residual, and the final certificate uses both).
+    """
     norms = problem.screen_norms
     active = screened_at == NOT_SCREENED
     is_unpenalised = np.zeros(problem.n_features, dtype=bool)
     is_unpenalised[unpenalised] = True
     history = []
-    candidates = [] if dual_init is None else [np.asarray(dual_init, dtype=np.float64)]
+    candidates = []
+    if dual_init is not None:
+        theta_init = state.feasible_dual(dual_init)
+        if theta_init is not None:
+            candidates.append(theta_init)
     previous_ws = None
     iteration = 0
     for iteration in range(1, max_iter + 1):
@@ -221,7 +236,7 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
             candidates.insert(0, known[0])  # the state is still at the point of ``known``
         else:
             candidates.insert(0, state.theta())
-        gap, cols, scaled_corr, moved = check_gap_and_screen(
+        gap, cols, scaled_corr, moved, theta_best = check_gap_and_screen(
             problem, datafit, state, candidates, active, screened_at, is_unpenalised, a, b,
             positive, iteration=iteration, screening=screening, history=history,
             verbose=verbose, start=start, primal_zero=primal_zero, ranking_cols=previous_ws,
@@ -252,7 +267,7 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
         theta_inner = state.solve_subproblem(ws, inner_tol, budget)
         if theta_inner is not None:
             candidates.append(theta_inner)
-    return iteration, history
+    return iteration, history, theta_best
 
 
 def check_gap_and_screen(problem, datafit, state, candidates, active, screened_at,
@@ -266,9 +281,10 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     the correlations of ``theta`` over *all* features already computed.
     Screened features are zeroed in ``state``, removed from ``active`` and stamped
     in ``screened_at``; a record is appended to ``history``. Returns
-    ``(gap, cols, scaled_corr, moved)``: the gap, the features still active with
-    their scaled correlations, and whether screening zeroed a non-zero
-    coefficient (then the gap no longer describes the current point).
+    ``(gap, cols, scaled_corr, moved, theta)``: the gap, the features still active
+    with their scaled correlations, whether screening zeroed a non-zero
+    coefficient (then the gap no longer describes the current point), and the
+    best (unscaled) dual candidate.
     """
     norms = problem.screen_norms
     cols = np.flatnonzero(active)
@@ -286,8 +302,8 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
         else:
             dual, kappa, corr = evaluate_dual(problem, datafit, theta, cols, a, b, positive)
         if best is None or dual > best[0]:
-            best = (dual, kappa, corr)
-    dual, kappa, corr = best
+            best = (dual, kappa, corr, theta)
+    dual, kappa, corr, theta = best
     primal = state.primal()
     gap = primal - dual
     scaled_corr = kappa * corr
@@ -314,4 +330,4 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     if verbose:
         print(f"[sksafe] iter {iteration:4d}  gap {gap:.3e}  rel {record['relative_gap']:.3e}"
               f"  screened {record['n_screened']}/{problem.n_features}")
-    return gap, cols, scaled_corr, moved
+    return gap, cols, scaled_corr, moved, theta
