@@ -31,7 +31,7 @@ def extrapolation_weights(history, count):
 
 
 def equality_projector(basis, s):
-    """``(basis, proj)`` such that ``theta - proj @ (basis.T @ theta)`` satisfies ``basis.T theta = 0``.
+    """``(basis, proj)``: ``theta - proj @ (basis.T @ theta)`` satisfies ``basis.T theta = 0``.
 
     It is the projection onto ``{theta : basis^T theta = 0}`` in the metric
     ``sum_i theta_i^2 / s_i`` of the quadratic dual, i.e.
