@@ -16,6 +16,12 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
     ``dF/dz_i`` and ``d2F/dz_i^2`` written into ``out``.
 ``dual_value(theta, y, s)``
     ``-F*(-theta) = -sum_i s_i f*(y_i, -theta_i / s_i)``, ``-inf`` outside its domain.
+``zero_sum_dual(theta, y, s)``
+    a dual point with ``sum_i theta_i = 0`` (the equality constraint of the
+    intercept) close to ``theta`` and inside the domain of ``dual_value``: exact
+    minimisation of the intercept leaves ``sum(theta)`` at rounding level, not 0,
+    and a dual point off the constraint could overstate ``D`` and make
+    screening unsafe.
 ``gamma``
     strong-concavity constant of ``dual_value`` in the weighted norm
     ``||u||_s^2 = sum_i u_i^2 / s_i``; it sets the Gap Safe radius
@@ -61,6 +67,10 @@ class BaseDatafit(BaseEstimator):
     def dual_value(self, theta, y, s):
         """``-F*(-theta)``, ``-inf`` outside its domain."""
         return self._kernels[3](theta, y, s)
+
+    def zero_sum_dual(self, theta, y, s):
+        """A dual point with ``sum(theta) = 0`` near ``theta``, in the dual domain."""
+        raise NotImplementedError
 
     def check_target(self, y):
         """Validate ``y`` and return it as float64."""

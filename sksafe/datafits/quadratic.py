@@ -54,5 +54,10 @@ class Quadratic(BaseDatafit):
 
     _kernels = (quadratic_value, quadratic_raw_grad, quadratic_raw_hessian, quadratic_dual_value)
 
+    def zero_sum_dual(self, theta, y, s):
+        """The projection ``theta - s sum(theta)`` (the dual domain is all of R^n)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        return theta - s * theta.sum()
+
     def check_target(self, y):
         return np.asarray(y, dtype=np.float64)

@@ -9,8 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..datafits import Quadratic
 from ..penalties import L1
 from ..solvers import solve
-from ..utils.validation import (check_positive_int, check_tol, check_weights, check_X_predict,
-                                check_Xy)
+from ..utils.validation import (check_positive_int, check_tol, check_weighted_classes,
+                                check_weights, check_X_predict, check_Xy)
 
 
 class _SolverParamsMixin:
@@ -72,9 +72,9 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
         datafit, penalty = self._datafit_penalty()
         classifier = self._is_classifier()
         X, y = check_Xy(self, X, y, classifier=classifier)
-        if classifier:
-            y = self._encode_binary(y)
         sample_weight = check_weights(sample_weight, X)
+        if classifier:
+            y = self._encode_binary(y, sample_weight)
         report = self._solve(X, y, datafit, penalty, sample_weight, self._warm_point(X))
         self._set_fitted(report, X.dtype)
         return self
@@ -205,7 +205,7 @@ class SparseGLM(BaseSparseRegressor):
             tags.regressor_tags = None
         return tags
 
-    def _encode_binary(self, y):
+    def _encode_binary(self, y, sample_weight):
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         if encoder.classes_.size != 2:
@@ -213,8 +213,10 @@ class SparseGLM(BaseSparseRegressor):
                 f"Only binary classification is supported by SparseGLM with datafit "
                 f"{self.datafit!r}; got {encoder.classes_.size} classes. Use "
                 f"SafeScreeningLogisticRegression (one-vs-rest) for multiclass.")
+        codes = encoder.transform(y)
+        check_weighted_classes(codes, sample_weight, encoder.classes_)
         self.classes_ = encoder.classes_
-        return 2.0 * encoder.transform(y) - 1.0
+        return 2.0 * codes - 1.0
 
     def predict(self, X):
         scores = super().predict(X)
@@ -223,3 +225,22 @@ class SparseGLM(BaseSparseRegressor):
         return scores
 
     predict.__doc__ = BaseSparseRegressor.predict.__doc__
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy with a classification datafit, R^2 otherwise.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if self._is_classifier():
+            from sklearn.metrics import accuracy_score  # heavy import, only when needed
+
+            return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)

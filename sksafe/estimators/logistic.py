@@ -1,8 +1,7 @@
 """Sparse logistic regression with dynamic Gap Safe screening (exact intercept)."""
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -10,11 +9,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..datafits import Logistic
 from ..penalties import ElasticNet
-from ..utils.validation import check_weights, check_X_predict, check_Xy
+from ..utils.validation import (check_weighted_classes, check_weights, check_X_predict,
+                                check_Xy)
 from .base import _SolverParamsMixin
 
 
-class SafeScreeningLogisticRegression(_SolverParamsMixin, LinearClassifierMixin, BaseEstimator):
+class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseEstimator):
     """L1 / elastic-net logistic regression with dynamic Gap Safe screening.
 
     For each binary problem (labels mapped to ``y_i in {-1, +1}``) it minimises::
@@ -116,6 +116,7 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, LinearClassifierMixin,
         if self.class_weight is not None:
             class_sw = compute_sample_weight(self.class_weight, y)
             sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
+        check_weighted_classes(y_codes, sample_weight, classes)
         targets = [1] if classes.size == 2 else range(classes.size)
         warm = (self.warm_start and hasattr(self, "coef_")
                 and self.coef_.shape == (len(targets), X.shape[1]))
@@ -157,6 +158,21 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, LinearClassifierMixin,
         X = check_X_predict(self, X)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[indices]
 
     def predict_proba(self, X):
         """Class probabilities (one-vs-rest probabilities renormalised for multiclass).

@@ -98,6 +98,8 @@ def check_l1_ratio(l1_ratio):
     """Validate an elastic-net mixing parameter (``ValueError`` outside [0, 1])."""
     if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, numbers.Real):
         raise ValueError(f"l1_ratio must be a real number in [0, 1], got {l1_ratio!r}.")
+    if not 0.0 <= l1_ratio <= 1.0:  # also catches NaN, which check_scalar lets through
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
     try:
         check_scalar(float(l1_ratio), "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
     except (TypeError, ValueError):

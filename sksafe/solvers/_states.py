@@ -137,7 +137,10 @@ class ProxNewtonState:
         return self.datafit.value(z, self.problem.y, self.problem.s)
 
     def theta(self):
-        self.datafit.raw_grad(self.z, self.problem.y, self.problem.s, self.grad)
+        pb = self.problem
+        self.datafit.raw_grad(self.z, pb.y, pb.s, self.grad)
+        if pb.fit_intercept:
+            return self.datafit.zero_sum_dual(-self.grad, pb.y, pb.s)
         return -self.grad
 
     def primal(self):
@@ -167,17 +170,8 @@ class ProxNewtonState:
             H = basis.T @ (self.hess[:, None] * basis)
             step = np.linalg.lstsq(H, -g, rcond=None)[0]
             direction = basis @ step
-            f0 = self._loss(self.z)
-            slope = g @ step
-            t = 1.0
-            while t > 1e-12:
-                f_t = self._loss(self.z + t * direction)
-                if f_t <= f0 + self.armijo * t * slope:
-                    break
-                t *= 0.5
-            else:
-                return
-            if f_t > f0:
+            t = self._polish_step(basis, g, step, direction)
+            if t == 0.0:
                 return
             self.z += t * direction
             offset = 0
@@ -186,18 +180,42 @@ class ProxNewtonState:
                 offset = 1
             self.w[cols] += t * step[offset:]
 
-    def feasible_dual(self, theta):
-        """``theta`` if it meets the equality constraints to rounding, else ``None``.
+    def _polish_step(self, basis, g, step, direction):
+        """Step length for :meth:`polish`: Armijo backtracking, or a full Newton step
+        that shrinks the gradient where the decrease is below rounding (0: none)."""
+        pb = self.problem
+        f0 = self._loss(self.z)
+        slope = g @ step
+        f_1 = self._loss(self.z + direction)
+        if f_1 <= f0 + self.armijo * slope:
+            return 1.0
+        # near the optimum the objective decrease is lost in rounding while Newton
+        # still converges quadratically: judge the full step by the gradient then
+        trial_grad = np.empty(pb.n_samples)
+        self.datafit.raw_grad(self.z + direction, pb.y, pb.s, trial_grad)
+        if np.max(np.abs(basis.T @ trial_grad)) < 0.5 * np.max(np.abs(g)):
+            return 1.0
+        t = 0.5
+        while t > 1e-12:
+            f_t = self._loss(self.z + t * direction)
+            if f_t <= f0 + self.armijo * t * slope:
+                return t if f_t <= f0 else 0.0
+            t *= 0.5
+        return 0.0
 
-        The logistic dual domain is not preserved by a projection, so an outside
-        candidate is only kept when it is already feasible.
+    def feasible_dual(self, theta):
+        """``theta`` with ``sum(theta) = 0`` restored, or ``None``.
+
+        The constraints ``X_u^T theta = 0`` of the unpenalised features cannot be
+        restored inside a general dual domain, so a candidate violating them
+        beyond rounding is dropped.
         """
+        pb = self.problem
         theta = np.asarray(theta, dtype=np.float64)
-        scale = np.sum(np.abs(theta))
+        if pb.fit_intercept:
+            theta = self.datafit.zero_sum_dual(theta, pb.y, pb.s)
         residuals = self.X_u.T @ theta
-        if self.problem.fit_intercept:
-            residuals = np.append(residuals, theta.sum())
-        if residuals.size and np.max(np.abs(residuals)) > 1e-12 * max(scale, 1e-300):
+        if residuals.size and np.max(np.abs(residuals)) > 1e-12 * np.sum(np.abs(theta)):
             return None
         return theta
 

@@ -40,6 +40,21 @@ def check_weights(sample_weight, X):
     return sample_weight
 
 
+def check_weighted_classes(codes, sample_weight, classes):
+    """Every class must keep a sample of positive weight (``codes`` index ``classes``).
+
+    A class whose samples all have zero weight makes its logistic problem
+    unbounded (the intercept runs off to infinity), so it is refused up front.
+    """
+    if sample_weight is None:
+        return
+    weighted = np.zeros(classes.size, dtype=bool)
+    weighted[codes[sample_weight > 0]] = True
+    if not np.all(weighted):
+        raise ValueError(f"Every class needs a sample of positive sample_weight; class(es) "
+                         f"{list(classes[~weighted])} have none.")
+
+
 def check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")

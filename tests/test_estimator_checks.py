@@ -1,0 +1,27 @@
+"""scikit-learn's estimator API conformance checks for every sksafe estimator.
+
+``parametrize_with_checks`` runs the whole ``check_estimator`` battery (fit/predict
+shapes, cloning, pickling, input validation messages, sample-weight invariances,
+sparse input, n_features_in_, ...) as separate test cases; no check is expected to fail.
+"""
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
+                    SafeScreeningLogisticRegression, SparseGLM)
+from sksafe.datafits import Logistic
+from sksafe.penalties import L1, ElasticNet
+
+ESTIMATORS = [
+    SafeScreeningLasso(),
+    SafeScreeningElasticNet(),
+    SafeScreeningLogisticRegression(),
+    SafeScreeningLogisticRegression(solver="fista"),
+    SparseGLM(penalty=L1(0.01)),
+    SparseGLM(penalty=L1(0.01), solver="fista"),
+    SparseGLM(datafit=Logistic(), penalty=ElasticNet(0.01, l1_ratio=0.9)),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
