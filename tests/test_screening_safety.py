@@ -16,8 +16,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from conftest import (DATA_DIR, alpha_max_numpy, data_dir_or_skip, duality_gap,
-                      l1_l2_weights)
+from conftest import DATA_DIR, alpha_max_numpy, data_dir_or_skip, duality_gap
 from sksafe.datafits import Logistic, Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import solve

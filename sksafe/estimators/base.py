@@ -147,7 +147,8 @@ class SparseGLM(BaseSparseRegressor):
     tol : float, default=1e-4
         Relative duality gap to reach.
     max_iter : int, default=100
-        Outer working-set iterations.
+        Outer working-set iterations (``solver="fista"``: ``100 * max_iter``
+        proximal-gradient iterations, which ``n_iter_`` then counts).
     screening : bool, default=True
         Dynamic Gap Safe screening on/off (results are identical; off is slower).
     warm_start : bool, default=False

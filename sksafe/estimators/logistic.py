@@ -44,7 +44,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
     tol : float, default=1e-4
         Relative duality gap to reach: stop when ``P(w) - D(theta) <= tol * P(0)``.
     max_iter : int, default=100
-        Outer working-set iterations.
+        Outer working-set iterations (``solver="fista"``: ``100 * max_iter``
+        proximal-gradient iterations, which ``n_iter_`` then counts).
     solver : {"auto", "prox_newton", "fista"}, default="auto"
     screening : bool, default=True
         Dynamic Gap Safe screening on/off (same solution; off is slower).
@@ -63,6 +64,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         Relative duality gap reached (per class for one-vs-rest).
     n_screened_ : int or ndarray of shape (n_classes,)
         Features removed by screening.
+    alpha_max_ : float or ndarray of shape (n_classes,)
+        Smallest ``alpha`` giving all-zero coefficients (per binary problem).
     fit_report_ : SolveResult or list of SolveResult
         Gap history and screening record of each binary problem.
     n_features_in_ : int
@@ -140,6 +143,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         binary = classes.size == 2
         self.dual_gap_ = float(gaps[0]) if binary else gaps
         self.n_screened_ = int(screened[0]) if binary else screened
+        alpha_max = np.array([r.alpha_max for r in reports])
+        self.alpha_max_ = float(alpha_max[0]) if binary else alpha_max
         self.fit_report_ = reports[0] if binary else reports
         return self
 

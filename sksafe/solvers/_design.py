@@ -19,11 +19,6 @@ def col_dot(X, j, v):
     raise NotImplementedError("only callable from jitted code")
 
 
-def col_sq_dot(X, j, h):
-    """Return ``sum_i X[i, j] ** 2 * h[i]``."""
-    raise NotImplementedError("only callable from jitted code")
-
-
 def col_axpy(X, j, a, v):
     """``v += a * X[:, j]``."""
     raise NotImplementedError("only callable from jitted code")
@@ -52,24 +47,6 @@ def _ol_col_dot(X, j, v):
             acc = 0.0
             for k in range(indptr[j], indptr[j + 1]):
                 acc += data[k] * v[indices[k]]
-            return acc
-    return impl
-
-
-@overload(col_sq_dot, jit_options={"cache": True})
-def _ol_col_sq_dot(X, j, h):
-    if _is_dense(X):
-        def impl(X, j, h):
-            acc = 0.0
-            for i in range(X.shape[0]):
-                acc += X[i, j] * X[i, j] * h[i]
-            return acc
-    else:
-        def impl(X, j, h):
-            data, indices, indptr = X
-            acc = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += data[k] * data[k] * h[indices[k]]
             return acc
     return impl
 
@@ -108,13 +85,6 @@ def xt_dot(X, v, cols, out):
     """``out[k] = X[:, cols[k]] @ v`` for every listed column."""
     for k in range(cols.shape[0]):
         out[k] = col_dot(X, cols[k], v)
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def xt_sq_dot(X, h, cols, out):
-    """``out[k] = (X[:, cols[k]] ** 2) @ h`` for every listed column."""
-    for k in range(cols.shape[0]):
-        out[k] = col_sq_dot(X, cols[k], h)
 
 
 @njit(cache=True)
