@@ -21,7 +21,9 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
     intercept) close to ``theta`` and inside the domain of ``dual_value``: exact
     minimisation of the intercept leaves ``sum(theta)`` at rounding level, not 0,
     and a dual point off the constraint could overstate ``D`` and make
-    screening unsafe.
+    screening unsafe. The base class scales down the dominant sign, which is
+    right for any datafit whose conjugate domain is a product of intervals
+    containing 0.
 ``gamma``
     strong-concavity constant of ``dual_value`` in the weighted norm
     ``||u||_s^2 = sum_i u_i^2 / s_i``; it sets the Gap Safe radius
@@ -35,6 +37,7 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
 ``check_target(y)``
     validate ``y`` and return it as float64 (``ValueError`` otherwise).
 """
+import numpy as np
 from sklearn.base import BaseEstimator
 
 
@@ -69,8 +72,23 @@ class BaseDatafit(BaseEstimator):
         return self._kernels[3](theta, y, s)
 
     def zero_sum_dual(self, theta, y, s):
-        """A dual point with ``sum(theta) = 0`` near ``theta``, in the dual domain."""
-        raise NotImplementedError
+        """A dual point with ``sum(theta) = 0`` near ``theta``, in the dual domain.
+
+        Scales down the larger of the positive and negative parts of ``theta``
+        (by ``negative mass / positive mass`` or its inverse). This stays in the
+        domain of ``dual_value`` whenever each coordinate's domain is an interval
+        containing 0 (logistic: ``0 <= y_i theta_i / s_i <= 1``; Huber: a box);
+        a datafit whose domain is all of R^n may project instead.
+        """
+        theta = np.array(theta, dtype=np.float64)
+        positive = theta > 0.0
+        mass_pos = theta[positive].sum()
+        mass_neg = -theta[~positive].sum()
+        if mass_pos > mass_neg:
+            theta[positive] *= mass_neg / mass_pos
+        elif mass_neg > mass_pos:
+            theta[~positive] *= mass_pos / mass_neg
+        return theta
 
     def check_target(self, y):
         """Validate ``y`` and return it as float64."""

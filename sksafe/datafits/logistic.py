@@ -79,23 +79,6 @@ class Logistic(BaseDatafit):
 
     _kernels = (logistic_value, logistic_raw_grad, logistic_raw_hessian, logistic_dual_value)
 
-    def zero_sum_dual(self, theta, y, s):
-        """Scale down the larger of the positive and negative parts of ``theta``.
-
-        The domain is ``0 <= y_i theta_i / s_i <= 1``: multiplying the entries of
-        one sign by a factor in [0, 1] keeps every ``u_i`` in it, and the factor
-        ``(negative mass) / (positive mass)`` (or its inverse) makes the sum 0.
-        """
-        theta = np.array(theta, dtype=np.float64)
-        positive = theta > 0.0
-        mass_pos = theta[positive].sum()
-        mass_neg = -theta[~positive].sum()
-        if mass_pos > mass_neg:
-            theta[positive] *= mass_neg / mass_pos
-        elif mass_neg > mass_pos:
-            theta[~positive] *= mass_pos / mass_neg
-        return theta
-
     def check_target(self, y):
         y = np.asarray(y, dtype=np.float64)
         if not np.all((y == 1.0) | (y == -1.0)):

@@ -115,7 +115,9 @@ class ProxNewtonState:
     Newton: Lee, Sun & Saunders, SIAM J. Optim. 2014).
     """
 
-    max_cd_epochs = 1000
+    #: CD epochs on one Newton model: an inexact model solve is enough (the outer
+    #: gap decides), and more epochs on a model far from the optimum are wasted
+    max_cd_epochs = 20
     armijo = 1e-4  # sufficient-decrease constant of the intercept Newton steps
 
     def __init__(self, problem, datafit, a, b, positive, unpenalised, coef, intercept):
