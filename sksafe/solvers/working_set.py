@@ -228,7 +228,7 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
         theta_init = state.feasible_dual(dual_init)
         if theta_init is not None:
             candidates.append(theta_init)
-    previous_ws = None
+    previous_ws, previous_gap = None, np.inf
     iteration = 0
     for iteration in range(1, max_iter + 1):
         state.polish()
@@ -258,10 +258,12 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
             ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
         else:
             ws = cols
-        if previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < cols.size:
+        if (previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < cols.size
+                and gap > 0.5 * previous_gap):
+            # the same working set again and the gap stalls: features outside it matter
             ws_size = min(2 * ws.size, cols.size)
             ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
-        previous_ws = ws
+        previous_ws, previous_gap = ws, gap
         history[-1]["ws_size"] = int(ws.size)
         inner_tol = tol_abs if ws.size == cols.size else max(0.3 * gap, 0.5 * tol_abs)
         theta_inner = state.solve_subproblem(ws, inner_tol, budget)
