@@ -71,6 +71,20 @@ def assert_intercept_agree(ours, ref, coef_ref, what, rtol=RTOL):
         f"({float(np.ravel(ref)[0])!r}) disagree")
 
 
+def assert_same_solution(X, y, ours, ref_coef, ref_intercept, what, *, fit_intercept, **common):
+    """Both solutions certified at the tight gap, the reference non-trivial, equal coefficients
+    (and intercepts when fitted)."""
+    intercept = ours.intercept_ if fit_intercept else 0.0
+    assert_certified("sksafe", X, y, ours.coef_, intercept, fit_intercept=fit_intercept,
+                     **common)
+    assert_certified(what, X, y, ref_coef, ref_intercept if fit_intercept else 0.0,
+                     fit_intercept=fit_intercept, **common)
+    assert_nontrivial(ref_coef)
+    assert_coef_agree(ours.coef_, ref_coef, what)
+    if fit_intercept:
+        assert_intercept_agree(ours.intercept_, ref_intercept, ref_coef, what)
+
+
 def assert_nontrivial(coef, min_nnz=2, what="solution"):
     nnz = int(np.count_nonzero(np.ravel(coef)))
     assert nnz >= min_nnz, f"{what} has only {nnz} non-zero coefficients: pick a smaller alpha"
@@ -424,13 +438,8 @@ def test_quadratic_vs_skglm(fit_intercept, l1_ratio):
                                tol=1e-14, max_iter=1000)
     ours.fit(X, y)
     quiet(lambda: ref.fit(X, y))
-    common = dict(loss="quadratic", a=a, b=b, fit_intercept=fit_intercept)
-    assert_certified("sksafe", X, y, ours.coef_, ours.intercept_, **common)
-    assert_certified("skglm", X, y, ref.coef_, ref.intercept_, **common)
-    assert_nontrivial(ref.coef_)
-    assert_coef_agree(ours.coef_, ref.coef_, "skglm")
-    if fit_intercept:
-        assert_intercept_agree(ours.intercept_, ref.intercept_, ref.coef_, "skglm")
+    assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "skglm",
+                         fit_intercept=fit_intercept, loss="quadratic", a=a, b=b)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
@@ -447,13 +456,8 @@ def test_logistic_vs_skglm(fit_intercept, l1_ratio):
     ref = quiet(lambda: skglm.SparseLogisticRegression(
         alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-14,
         max_iter=1000).fit(X, y))
-    common = dict(loss="logistic", a=a, b=b, fit_intercept=fit_intercept)
-    assert_certified("sksafe", X, y, ours.coef_, ours.intercept_, **common)
-    assert_certified("skglm", X, y, ref.coef_, ref.intercept_, **common)
-    assert_nontrivial(ref.coef_)
-    assert_coef_agree(ours.coef_, ref.coef_, "skglm")
-    if fit_intercept:
-        assert_intercept_agree(ours.intercept_, ref.intercept_, ref.coef_, "skglm")
+    assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "skglm",
+                         fit_intercept=fit_intercept, loss="logistic", a=a, b=b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,13 +486,9 @@ def test_quadratic_vs_celer(sparse, fit_intercept, positive, l1_ratio):
                                positive=positive, tol=1e-14, max_iter=1000)
     ours.fit(X, y)
     quiet(lambda: ref.fit(X, y))
-    common = dict(loss="quadratic", a=a, b=b, positive=positive, fit_intercept=fit_intercept)
-    assert_certified("sksafe", X, y, ours.coef_, ours.intercept_, **common)
-    assert_certified("celer", X, y, ref.coef_, ref.intercept_, **common)
-    assert_nontrivial(ref.coef_)
-    assert_coef_agree(ours.coef_, ref.coef_, "celer")
-    if fit_intercept:
-        assert_intercept_agree(ours.intercept_, ref.intercept_, ref.coef_, "celer")
+    assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "celer",
+                         fit_intercept=fit_intercept, loss="quadratic", a=a, b=b,
+                         positive=positive)
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csc"])
