@@ -612,8 +612,9 @@ def test_binary_arbitrary_labels(name, labels):
     np.testing.assert_array_equal(model.classes_, np.sort(labels))
     # the positive class is classes_[1]: the coefficients flip with the label order
     sign = 1.0 if labels[1] == np.sort(labels)[1] else -1.0
+    # two fits at gap 1e-10 following different iterates agree to ~sqrt(gap), not to 1e-8
     np.testing.assert_allclose(np.ravel(model.coef_), sign * np.ravel(reference.coef_),
-                               rtol=1e-8, atol=1e-10)
+                               rtol=1e-5, atol=1e-8)
     pred = model.predict(X)
     assert pred.dtype == labels.dtype
     np.testing.assert_array_equal(pred, labels[reference.predict(X)])

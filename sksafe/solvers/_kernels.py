@@ -7,6 +7,43 @@ from ._design import FASTMATH, col_axpy_scaled, col_dot
 
 
 @njit(cache=True)
+def _solve_small_spd(gram, rhs):
+    """Solve ``gram x = rhs`` for a small symmetric positive definite ``gram`` (Cholesky).
+
+    Written as loops on purpose: the systems are at most a few rows, and
+    ``np.linalg.solve`` / ``@`` inside jitted code pull in Numba's LAPACK and BLAS
+    bindings, whose compilation cost seconds of the first fit after installation.
+    Returns ``(ok, x)``; ``ok`` is False when ``gram`` is not numerically positive.
+    """
+    k = rhs.shape[0]
+    chol = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1):
+            acc = gram[i, j]
+            for m in range(j):
+                acc -= chol[i, m] * chol[j, m]
+            if i == j:
+                if not acc > 0.0:
+                    return False, np.zeros(k)
+                chol[i, i] = np.sqrt(acc)
+            else:
+                chol[i, j] = acc / chol[j, j]
+    forward = np.empty(k)
+    for i in range(k):
+        acc = rhs[i]
+        for m in range(i):
+            acc -= chol[i, m] * forward[m]
+        forward[i] = acc / chol[i, i]
+    x = np.empty(k)
+    for i in range(k - 1, -1, -1):
+        acc = forward[i]
+        for m in range(i + 1, k):
+            acc -= chol[m, i] * x[m]
+        x[i] = acc / chol[i, i]
+    return True, x
+
+
+@njit(cache=True)
 def extrapolation_weights(history, count):
     """Anderson / dual-extrapolation weights from ``count`` stored iterates (rows).
 
@@ -17,17 +54,39 @@ def extrapolation_weights(history, count):
     the system solvable when differences are nearly collinear.
     """
     k = count - 1
-    diffs = history[1:count] - history[:k]
-    gram = diffs @ diffs.T
-    trace = np.trace(gram)
+    length = history.shape[1]
+    gram = np.zeros((k, k))
+    for r in range(k):
+        for c in range(r + 1):
+            acc = 0.0
+            for i in range(length):
+                acc += ((history[r + 1, i] - history[r, i])
+                        * (history[c + 1, i] - history[c, i]))
+            gram[r, c] = acc
+            gram[c, r] = acc
+    trace = 0.0
+    for r in range(k):
+        trace += gram[r, r]
     if not trace > 1e-300:
         return False, np.zeros(k)
-    gram += 1e-10 * trace / k * np.eye(k)
-    z = np.linalg.solve(gram, np.ones(k))
+    for r in range(k):
+        gram[r, r] += 1e-10 * trace / k
+    ok, z = _solve_small_spd(gram, np.ones(k))
     total = z.sum()
-    if not np.isfinite(total) or abs(total) < 1e-300:
+    if not ok or not np.isfinite(total) or abs(total) < 1e-300:
         return False, np.zeros(k)
     return True, z / total
+
+
+@njit(cache=True)
+def combine_rows(coefs, rows):
+    """``sum_r coefs[r] * rows[r + 1]``: the extrapolated point from the stored iterates."""
+    out = np.zeros(rows.shape[1])
+    for r in range(coefs.shape[0]):
+        c = coefs[r]
+        for i in range(rows.shape[1]):
+            out[i] += c * rows[r + 1, i]
+    return out
 
 
 def equality_projector(basis, s):
@@ -147,7 +206,7 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                 n_hist = 0
                 ok, coefs = extrapolation_weights(w_hist, K + 1)
                 if ok:
-                    w_acc = coefs @ w_hist[1:]
+                    w_acc = combine_rows(coefs, w_hist)
                     feasible = True
                     if positive:
                         for k in range(m):
@@ -193,7 +252,7 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                 if n_rho == K:
                     ok, coefs = extrapolation_weights(rho_hist, K)
                     if ok:
-                        rho_acc = coefs @ rho_hist[1:]
+                        rho_acc = combine_rows(coefs, rho_hist)
                         project_out(rho_acc, eq_basis, eq_proj)
                         dual_acc = _quadratic_dual(X, y, s, x_offset, rho_acc, ws, a, b,
                                                    positive, corr)
