@@ -4,7 +4,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -94,17 +93,14 @@ def _demo_output(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.chdir(tmp_path)
     figure = tmp_path / "demo.png"
-    start = time.perf_counter()
     status = main(["--output", str(figure)])
-    elapsed = time.perf_counter() - start
     out = capsys.readouterr().out
-    return status, out, figure, elapsed
+    return status, out, figure
 
 
 def test_demo_runs_and_reports(capsys, tmp_path, monkeypatch):
-    status, out, figure, elapsed = _demo_output(capsys, tmp_path, monkeypatch)
+    status, out, figure = _demo_output(capsys, tmp_path, monkeypatch)
     assert status == 0
-    assert elapsed < 60, f"the demo took {elapsed:.1f} s"
 
     # the sections, in order
     sections = ["Golub leukemia microarray: 72 samples x 7129 genes (47 ALL, 25 AML)",
