@@ -100,6 +100,8 @@ def equality_projector(basis, s):
     equality constraints; extrapolated dual points do not on their own.
     """
     basis = np.ascontiguousarray(basis, dtype=np.float64)
+    if basis.shape[1] == 0:  # no constraint: project_out is a no-op
+        return basis, basis
     weighted = s[:, None] * basis
     proj = weighted @ np.linalg.pinv(basis.T @ weighted)
     return basis, np.ascontiguousarray(proj)
