@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from conftest import (alpha_max_numpy, duality_gap, l1_l2_weights, make_classification_data,
                       make_regression_data)
-from sksafe.datafits import Logistic, Quadratic
+from sksafe.datafits import BaseDatafit, Logistic, Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import duality_gap as sksafe_duality_gap
 from sksafe.solvers import solve
@@ -716,3 +716,57 @@ def test_certificate_agrees_with_independent_gap(loss, kind, fit_intercept, weig
 def ref_p0_of(X, y, loss, a, b, sw, fit_intercept):
     return duality_gap(X, y, np.zeros(X.shape[1]), 0.0, loss=loss, a=a, b=b,
                        sample_weight=sw, fit_intercept=fit_intercept)[4]
+
+
+class _NumpyHuber(BaseDatafit):
+    """The user-guide Huber datafit in plain NumPy: ``f'' = 0`` outside ``[-delta, delta]``."""
+
+    gamma = 1.0
+    hessian_bound = 1.0
+    intercept_mode = "newton"
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def value(self, z, y, s):
+        r = np.abs(y - z)
+        return float(s @ np.where(r <= self.delta, 0.5 * r ** 2,
+                                  self.delta * (r - 0.5 * self.delta)))
+
+    def raw_grad(self, z, y, s, out):
+        out[:] = s * np.clip(z - y, -self.delta, self.delta)
+
+    def raw_hessian(self, z, y, s, out):
+        out[:] = np.where(np.abs(z - y) <= self.delta, s, 0.0)
+
+    def dual_value(self, theta, y, s):
+        if np.any(np.abs(theta) > self.delta * s):
+            return -np.inf
+        pos = s > 0
+        return float(theta @ y - 0.5 * np.sum(theta[pos] ** 2 / s[pos]))
+
+    def check_target(self, y):
+        return np.asarray(y, dtype=np.float64)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_prox_newton_with_zero_curvature_samples(fit_intercept):
+    """Samples in Huber's linear zone have f'' = 0; the Newton model must keep their
+    gradient (the user-guide example once stalled at relative gap 0.89)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 300))
+    y = X[:, :5] @ np.array([30.0, -20.0, 15.0, 10.0, -10.0]) + 5.0 * rng.standard_normal(100)
+    y[:5] += 500.0
+    datafit = _NumpyHuber(delta=10.0)
+    alpha = 0.05 * np.max(np.abs(X.T @ np.clip(y - np.median(y), -10.0, 10.0))) / 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = solve(X, y, datafit, L1(alpha), fit_intercept=fit_intercept, tol=1e-8)
+    assert res.relative_gap <= 1e-8
+    # the certificate is a real bound: the primal cannot be lowered by a long FISTA run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = solve(X, y, datafit, L1(alpha), fit_intercept=fit_intercept, tol=1e-10,
+                    solver="fista", screening=False, max_iter=40)
+    assert res.primal <= ref.primal + 1e-8 * res.primal_zero
+    assert np.count_nonzero(res.coef) >= 5

@@ -105,6 +105,10 @@ class QuadraticCDState:
         return pb.y_offset - pb.x_offset @ self.w if pb.fit_intercept else 0.0
 
 
+#: smallest model curvature of a sample, relative to ``hessian_bound * s_i``
+CURVATURE_FLOOR = 1e-3
+
+
 class ProxNewtonState:
     """Proximal Newton state for any twice-differentiable datafit (explicit intercept).
 
@@ -273,7 +277,11 @@ class ProxNewtonState:
         implicit ``h``-weighted centring, Anderson and dual extrapolation. Returns
         the step ``(delta_ws, delta_b)`` or ``None`` when the model is flat.
         """
-        pb, h = self.problem, self.hess
+        pb = self.problem
+        # The IRLS form weights each sample's gradient by its curvature, so a sample with
+        # f'' = 0 (Huber's linear zone) would drop out of the model altogether. A small
+        # curvature floor keeps every gradient in it; the line search keeps the decrease.
+        h = np.maximum(self.hess, CURVATURE_FLOOR * self.datafit.hessian_bound * pb.s)
         h_total = h.sum()
         if not h_total > 0.0:
             return None
