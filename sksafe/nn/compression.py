@@ -198,8 +198,8 @@ class Sign(Compressor):
 
     def encode(self, v, rng):
         v = np.asarray(v, dtype=np.float64)
-        scale = np.float32(np.abs(v).sum() / v.size)
-        return scale.astype(">f4").tobytes() + np.packbits(v >= 0).tobytes()
+        scale = np.array([np.abs(v).sum() / v.size], dtype=">f4")
+        return scale.tobytes() + np.packbits(v >= 0).tobytes()
 
     def decode(self, message, dim):
         if len(message) != 4 + (dim + 7) // 8:
