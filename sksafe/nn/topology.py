@@ -124,7 +124,7 @@ def _mixing_matrix(A, weights):
 
 
 def ring(n_nodes, weights="uniform"):
-    """Cycle ``0 - 1 - ... - (n-1) - 0`` (a single edge for two nodes).
+    """Cycle of ``n_nodes`` nodes, ``i`` joined to ``i + 1 mod n`` (one edge for two nodes).
 
     With ``"uniform"`` weights every node keeps ``1/3`` and gives ``1/3`` to each
     neighbour, the ring of the CHOCO-SGD experiments.
