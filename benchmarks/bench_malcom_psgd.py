@@ -148,7 +148,7 @@ def write_table(results, n_steps, elapsed, path):
         "Malcom sparsity | Malcom bits / entropy bound |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    savings = []
+    savings, coding_only, per_step, mu0_wins = [], [], {}, 0
     for (kind, top, split), runs in results.items():
         target = MODELS[kind]["target"]
         to_target = {m: bits_to_target(h, target) for m, h in runs.items()}
@@ -157,14 +157,22 @@ def write_table(results, n_steps, elapsed, path):
         vs_dsgd = 1 - malcom / dsgd if malcom and dsgd else None
         if vs_choco is not None:
             savings.append(vs_choco)
+        plain = to_target["Malcom-PSGD (mu=0)"]
+        if plain and choco:
+            coding_only.append(1 - plain / choco)
+        mu0_wins += bool(plain and (malcom is None or plain <= malcom))
         last = {m: h[-1] for m, h in runs.items()}
+        dim = sum(p.numel() for p in make_model(kind).parameters())
+        for m in METHODS:
+            per_step.setdefault((kind, m), []).append(last[m]["bits"] / n_steps / dim)
         ratio = last["Malcom-PSGD"]["bits"] / last["Malcom-PSGD"]["entropy_bound"]
         lines.append(
             f"| {kind} | {top} | {split} | {target:.2f} | "
             + " | ".join(fmt_bits(to_target[m]) for m in METHODS)
             + f" | {'-' if vs_choco is None else f'{vs_choco:.0%}'}"
             + f" | {'-' if vs_dsgd is None else f'{vs_dsgd:.1%}'} | "
-            + " / ".join(f"{last[m]['accuracy']:.3f}" for m in ("Malcom-PSGD", "CHOCO-SGD", "D-SGD"))
+            + " / ".join(f"{last[m]['accuracy']:.3f}"
+                         for m in ("Malcom-PSGD", "CHOCO-SGD", "D-SGD"))
             + f" | {last['Malcom-PSGD']['sparsity']:.0%} | {ratio:.3f} |")
     if savings:
         summary = (f"Median saving of Malcom-PSGD over CHOCO-SGD in bits to the target: "
@@ -173,8 +181,57 @@ def write_table(results, n_steps, elapsed, path):
     else:
         summary = "Malcom-PSGD and CHOCO-SGD did not both reach the target in any setting"
     lines += ["", summary + "; the paper reports about 75%."]
+    if coding_only:
+        lines += ["", f"The same without the l1 step (Malcom-PSGD, mu = 0: CHOCO-SGD's trajectory "
+                      f"with the entropy code): median saving {np.median(coding_only):.0%} "
+                      f"(range {min(coding_only):.0%} to {max(coding_only):.0%})."]
+    lines += ["", "Bits per parameter and step, mean over the settings:", "",
+              "| model | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]
+    for kind in MODELS:
+        lines.append(f"| {kind} | " + " | ".join(f"{np.mean(per_step[kind, m]):.2f}"
+                                                 for m in METHODS) + " |")
+    last_malcom = [runs["Malcom-PSGD"][-1] for runs in results.values()]
+    ratios = [r["bits"] / r["entropy_bound"] - 1 for r in last_malcom]
+    by_model = {kind: [r["sparsity"] for r, key in zip(last_malcom, results) if key[0] == kind]
+                for kind in MODELS}
+    sparsity = ", ".join(f"{kind}: {min(v):.0%} to {max(v):.0%} zeros"
+                         for kind, v in by_model.items()) + f" after {n_steps} steps"
+    lines += ["", READING.format(
+        mu0_wins=mu0_wins, n_settings=len(results), sparsity=sparsity,
+        median=np.median(savings) if savings else float("nan"),
+        median_4bit=1 - (1 - np.median(savings)) * 5 / 4 if savings else float("nan"),
+        entropy_low=min(ratios), entropy_high=max(ratios))]
     path.write_text("\n".join(lines) + "\n")
     return savings
+
+
+READING = """\
+## Reading
+
+- **Where the saving comes from.** CHOCO-SGD's fixed-length code spends 5 bits per
+  coordinate (a level in [-15, 15]) plus the norm; the Elias/Golomb code of the same levels
+  spends about one to one and a half (table above), because most levels of a norm-scaled
+  residual are 0 or +-1. This alone gives the saving: the mu = 0 column, whose quantised
+  messages are exactly CHOCO-SGD's, reached the target with no more bits than Malcom-PSGD in
+  {mu0_wins} of {n_settings} settings.
+- **The l1 step** makes the node models exactly sparse ({sparsity}; see
+  `malcom_psgd_sparsity.png`) but barely changes the bits per step: the residual
+  `x_i - x̂_i` that is quantised stays dense, since the public copy carries quantisation
+  error on every coordinate, zero or not. At these mu it costs some accuracy. We did not
+  reproduce the paper's account that the sparsity of the model is what makes the messages
+  cheap.
+- **Against the paper's ~75%.** Our median saving over CHOCO-SGD ({median:.0%}) is close to
+  the headline number, but on a different task (digits, 8 nodes; the paper's models, data
+  and mu are not known to us) and for a different reason (the code, not the sparsity). It
+  depends on the baseline's accounting: ours counts the real bytes (sign bit and norm
+  included); a count without the sign bit (4 bits per coordinate) would make the baseline
+  20% cheaper and the median saving {median_4bit:.0%}.
+- **Versus uncompressed D-SGD** (32 bits per coordinate) both compressed methods save far
+  more, at the cost of a larger consensus error (figures).
+- Malcom-PSGD's messages are {entropy_low:.0%} to {entropy_high:.0%} longer than
+  `d H(z)` (last column): the 32-bit norm and the symbol table are a visible share of a
+  message of a few hundred bytes.
+"""
 
 
 def plot_curves(results, kind, path):

@@ -48,7 +48,7 @@ from numba import njit
 
 __all__ = ["encode_levels", "decode_levels", "entropy_bound_bits", "golomb_parameter",
            "encode_integers", "decode_integers", "encode_fixed_length",
-           "decode_fixed_length"]
+           "decode_fixed_length", "fixed_length_width"]
 
 _NORM_BITS = 32
 _CODES = {"gamma": 0, "delta": 1, "golomb": 2}

@@ -56,9 +56,9 @@ def qsgd_levels(v, s, rng):
     v = np.asarray(v, dtype=np.float64)
     u = rng.random(v.size)
     norm = float(np.linalg.norm(v))
-    if norm == 0.0 or not np.isfinite(norm):
-        if not np.isfinite(norm):
-            raise ValueError("cannot quantise a vector with non-finite entries")
+    if not np.isfinite(norm):
+        raise ValueError("cannot quantise a vector with non-finite entries")
+    if norm == 0.0:
         return 0.0, np.zeros(v.size, dtype=np.int64)
     # |v_k| / norm <= 1 up to rounding, which could otherwise give level s + 1
     magnitude = np.minimum(np.floor(s * (np.abs(v) / norm) + u), s).astype(np.int64)
@@ -68,12 +68,9 @@ def qsgd_levels(v, s, rng):
 class Compressor:
     """Base class: ``encode(v, rng) -> bytes`` and ``decode(message, dim) -> ndarray``.
 
-    Subclasses may also define :meth:`entropy_bound`, the ideal length of the last
-    message's symbols, for reports.
+    Subclasses may also define :meth:`entropy_bound`, the ideal length of a message's
+    integer symbols, for reports.
     """
-
-    #: True when the compressor draws random numbers (its rng must then be seeded per node)
-    randomized = False
 
     def encode(self, v, rng):
         """The message for ``v`` (``rng``: a numpy Generator, used by random compressors)."""
@@ -105,8 +102,6 @@ class QSGD(Compressor):
         ``"entropy"``: :func:`~sksafe.nn.coding.encode_levels` (Malcom-PSGD);
         ``"fixed"``: :func:`~sksafe.nn.coding.encode_fixed_length` (CHOCO-SGD).
     """
-
-    randomized = True
 
     def __init__(self, s=15, scaled=False, coding="entropy"):
         if int(s) != s or s < 1:
@@ -186,8 +181,6 @@ class TopK(_Sparsifier):
 
 class RandomK(_Sparsifier):
     """``k`` coordinates drawn uniformly without replacement, unscaled (biased, contraction)."""
-
-    randomized = True
 
     def _indices(self, v, rng):
         return rng.permutation(v.size)[:self.k]

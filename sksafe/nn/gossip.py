@@ -25,9 +25,9 @@ The other orders: ``"prox_last"`` takes a plain SGD step and applies the soft th
 after the consensus step, :math:`x_i^{t+1} = S_{\eta_t\mu}(x_i^{t+1/2} + \gamma_t \sum_j
 w_{ij}(\hat x_j^{t+1} - \hat x_i^{t+1}))`; ``"gossip_first"`` is the order of the CHOCO-SGD
 convex code: the proximal gradient step, then the consensus step with the *old* public
-copies, then quantise ``x_i^{t+1} - x̂_i^t``. With ``mu = 0`` and the default order this is CHOCO-SGD; with
-:class:`~sksafe.nn.compression.Float32` and ``gamma = 1`` it is uncompressed
-decentralized SGD, :math:`x_i^{t+1} = \sum_j w_{ij} x_j^{t+1/2}` (up to float32 rounding).
+copies, then quantise ``x_i^{t+1} - x̂_i^t``. With ``mu = 0`` and the default order this
+is CHOCO-SGD; with :class:`~sksafe.nn.compression.Float32` and ``gamma = 1`` it is
+uncompressed decentralized SGD, :math:`x_i^{t+1} = \sum_j w_{ij} x_j^{t+1/2}` (up to float32 rounding).
 
 The engine runs the nodes a *network* hosts: all of them for
 :class:`~sksafe.nn.network.LocalNetwork` (in-process simulation), one for

@@ -221,8 +221,10 @@ def run_distributed(fn, n_nodes, args=(), timeout=120.0, node_timeout=30.0):
         return [reports[rank][1] for rank in range(n_nodes)]
     lines = []
     for rank in range(n_nodes):
-        status, value = reports.get(rank, ("error", f"no report within the {timeout:g} s "
-                                                    "limit (terminated)"))
+        silent = (f"still running {node_timeout + 5:g} s after another node failed (hung); "
+                  "terminated" if grace is not None else
+                  f"no report within the {timeout:g} s limit (hung); terminated")
+        status, value = reports.get(rank, ("error", silent))
         if status != "ok":
             lines.append(f"  node {rank}: {value.strip().splitlines()[0]}")
     raise NodeFailureError("distributed run failed:\n" + "\n".join(lines))

@@ -103,13 +103,15 @@ class MalcomPSGD(DecentralizedOptimizer):
     decentralized learning" (arXiv 2311.05760). The soft threshold keeps many parameters
     exactly zero on every node, so the quantised residuals are sparse and the vector code
     of :mod:`sksafe.nn.coding` sends them in far fewer bits than a fixed-length code.
-    Defaults: ``QSGD(s=15, coding="entropy")``, ``mu=1e-4``, order ``"prox_first"``;
-    see :class:`DecentralizedOptimizer` for the parameters.
+    Defaults: ``QSGD(s=15, scaled=True)`` (entropy-coded; the scaled quantiser is a
+    contraction, stable with ``gamma`` up to about 0.5 on models of thousands of
+    parameters, where the unscaled one can diverge), ``mu=1e-4``, ``gamma=0.5``, order
+    ``"prox_first"``; see :class:`DecentralizedOptimizer` for the parameters.
     """
 
     def __init__(self, modules, network, *, lr, mu=1e-4, gamma=0.5, compressor=None,
                  order="prox_first", seed=0, record_entropy=False):
-        super().__init__(modules, network, compressor=compressor or QSGD(15, coding="entropy"),
+        super().__init__(modules, network, compressor=compressor or QSGD(15, scaled=True),
                          lr=lr, mu=mu, gamma=gamma, order=order, seed=seed,
                          record_entropy=record_entropy)
 
@@ -118,15 +120,15 @@ class ChocoSGD(DecentralizedOptimizer):
     """CHOCO-SGD: decentralized SGD with compressed public copies, no l1, fixed-length code.
 
     Koloskova, Stich & Jaggi (ICML 2019); Koloskova, Lin, Stich & Jaggi (ICLR 2020).
-    Defaults: ``QSGD(s=15, coding="fixed")`` (bits counted as its authors do: a fixed
-    number per coordinate, plus the 32-bit norm), ``mu=0``.
+    Defaults: ``QSGD(s=15, scaled=True, coding="fixed")`` (a fixed number of bits per
+    coordinate, as its authors count them, plus the 32-bit norm), ``mu=0``, ``gamma=0.5``.
     """
 
     def __init__(self, modules, network, *, lr, gamma=0.5, compressor=None, mu=0.0,
                  order="prox_first", seed=0, record_entropy=False):
-        super().__init__(modules, network, compressor=compressor or QSGD(15, coding="fixed"),
-                         lr=lr, mu=mu, gamma=gamma, order=order, seed=seed,
-                         record_entropy=record_entropy)
+        compressor = compressor or QSGD(15, scaled=True, coding="fixed")
+        super().__init__(modules, network, compressor=compressor, lr=lr, mu=mu, gamma=gamma,
+                         order=order, seed=seed, record_entropy=record_entropy)
 
 
 class DSGD(DecentralizedOptimizer):
