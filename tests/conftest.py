@@ -7,8 +7,8 @@ Conventions (the same as sksafe's)::
 
     P(w, b) = sum_i s_i f(y_i, x_i^T w + b) + sum_j a_j |w_j| + b_j w_j^2 / 2,   sum_i s_i = 1
 
-``f`` is ``(y - z)^2 / 2`` ("quadratic") or ``log(1 + exp(-y z))`` with ``y in {-1, +1}``
-("logistic").
+``f`` is ``(y - z)^2 / 2`` ("quadratic"), ``log(1 + exp(-y z))`` with ``y in {-1, +1}``
+("logistic") or Huber's ``h(y - z)`` with threshold ``HUBER_DELTA`` ("huber").
 """
 from pathlib import Path
 
@@ -16,6 +16,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import expit, xlogy
+
+#: threshold of the "huber" loss in these references (``sksafe.datafits.Huber(HUBER_DELTA)``)
+HUBER_DELTA = 1.5
 
 #: ``../shared/data`` relative to the repository root
 DATA_DIR = (Path(__file__).parents[1] / ".." / "shared" / "data").resolve()
@@ -57,7 +60,28 @@ def loss_value(z, y, s, loss):
         return float(0.5 * s @ (y - z) ** 2)
     if loss == "logistic":
         return float(s @ np.logaddexp(0.0, -y * z))
+    if loss == "huber":
+        r = np.abs(y - z)
+        return float(s @ np.where(r <= HUBER_DELTA, 0.5 * r ** 2,
+                                  HUBER_DELTA * (r - 0.5 * HUBER_DELTA)))
     raise ValueError(loss)
+
+
+def loss_derivatives(z, y, s, loss):
+    """``(dF/dz, d2F/dz2)`` of the smooth losses, for Newton's method."""
+    if loss == "logistic":
+        p = expit(z)
+        return -s * y * expit(-y * z), s * p * (1 - p)
+    if loss == "huber":
+        return s * np.clip(z - y, -HUBER_DELTA, HUBER_DELTA), s * (np.abs(z - y) <= HUBER_DELTA)
+    raise ValueError(loss)
+
+
+def minus_gradient(z, y, s, loss):
+    """``theta = -grad F(z)``, the dual candidate of the primal point ``z``."""
+    if loss == "quadratic":
+        return s * (y - z)
+    return -loss_derivatives(z, y, s, loss)[0]
 
 
 def primal_objective(X, y, coef, intercept, *, loss, a, b, sample_weight=None):
@@ -83,7 +107,8 @@ def _optimise_unpenalised(z0, y, s, basis, loss):
     """``z0 + basis @ c`` with ``c`` minimising the loss exactly (the unpenalised directions).
 
     Least squares for the quadratic loss, Newton's method (gradient-based stopping, no
-    objective differences) for the logistic loss.
+    objective differences) for the others; Huber's zero-curvature samples get a tiny
+    curvature so that the Newton system stays solvable.
     """
     if basis.shape[1] == 0:
         return z0
@@ -96,9 +121,9 @@ def _optimise_unpenalised(z0, y, s, basis, loss):
         return z + basis @ c
     z = z0.copy()
     for _ in range(200):
-        g = basis.T @ (-s * y * expit(-y * z))
-        p = expit(z)
-        H = basis.T @ ((s * p * (1 - p))[:, None] * basis)
+        grad, hess = loss_derivatives(z, y, s, loss)
+        g = basis.T @ grad
+        H = basis.T @ (np.maximum(hess, 1e-6 * s)[:, None] * basis)
         step = np.linalg.lstsq(H, -g, rcond=None)[0]
         direction = basis @ step
         t = 1.0
@@ -122,6 +147,9 @@ def primal_zero(y, *, loss, sample_weight=None, fit_intercept=True, X=None, unpe
     if loss == "quadratic":
         mean = s @ y if fit_intercept else 0.0
         return float(0.5 * s @ (y - mean) ** 2)
+    if loss == "huber":
+        basis = _unpenalised_basis(None, n, fit_intercept, None)
+        return loss_value(_optimise_unpenalised(np.zeros(n), y, s, basis, loss), y, s, loss)
     p = s @ (y == 1) if fit_intercept else 0.5
     return float(-(xlogy(p, p) + xlogy(1 - p, 1 - p)))
 
@@ -140,7 +168,10 @@ def _dual_objective(X, y, theta, s, *, loss, a, b, positive):
     with_l2 = b > 0
     conj = float(np.sum(np.maximum(eff[with_l2] - a[with_l2], 0.0) ** 2 / (2 * b[with_l2])))
     pos = s > 0
-    if loss == "quadratic":
+    if loss in ("quadratic", "huber"):
+        if loss == "huber" and (np.any(np.abs(theta[pos]) > HUBER_DELTA * s[pos] * (1 + 1e-12))
+                                or np.any(theta[~pos] != 0)):
+            return -np.inf  # outside the box domain of the Huber conjugate
         dual = float(theta @ y - 0.5 * np.sum(theta[pos] ** 2 / s[pos]))
     else:
         u = y[pos] * theta[pos] / s[pos]
@@ -176,10 +207,7 @@ def duality_gap(X, y, coef, intercept, *, loss, a, b, positive=False, sample_wei
     primal = loss_value(xw + float(intercept), y, s, loss) + penalty_value(coef, a, b)
     basis = _unpenalised_basis(X, n, fit_intercept, unpenalised)
     z = _optimise_unpenalised(xw + float(intercept), y, s, basis, loss)
-    if loss == "quadratic":
-        theta = s * (y - z)
-    else:
-        theta = s * y * expit(-y * z)
+    theta = minus_gradient(z, y, s, loss)
     kw = dict(loss=loss, a=a, b=b, positive=positive)
     dual = _dual_objective(X, y, theta, s, **kw)
     if dual_point is not None:
@@ -207,6 +235,10 @@ def alpha_max_numpy(X, y, *, loss, sample_weight=None, fit_intercept=True, posit
     if loss == "quadratic":
         r = y - (s @ y if fit_intercept else 0.0)
         theta = s * r
+    elif loss == "huber":
+        basis = _unpenalised_basis(None, X.shape[0], fit_intercept, None)
+        theta = minus_gradient(_optimise_unpenalised(np.zeros(X.shape[0]), y, s, basis, loss),
+                               y, s, loss)
     else:
         p = s @ (y == 1) if fit_intercept else 0.5
         theta = s * ((y == 1) - p)

@@ -21,23 +21,28 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
-from conftest import (alpha_max_numpy, duality_gap, l1_l2_weights, make_classification_data,
+from conftest import (HUBER_DELTA, alpha_max_numpy, duality_gap, l1_l2_weights,
+                      make_classification_data,
                       make_regression_data)
-from sksafe.datafits import BaseDatafit, Logistic, Quadratic
+from sksafe.datafits import BaseDatafit, Huber, Logistic, Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import duality_gap as sksafe_duality_gap
 from sksafe.solvers import solve
 from sksafe.solvers._design import add_columns, centred_sq_norms, xt_dot
 from sksafe.solvers._problem import kernel_design
 
-DATAFITS = {"quadratic": Quadratic, "logistic": Logistic}
+DATAFITS = {"quadratic": Quadratic, "logistic": Logistic,
+            "huber": lambda: Huber(delta=HUBER_DELTA)}
+LOSSES = list(DATAFITS)
+#: losses whose target is a real number
+REGRESSION_LOSSES = ("quadratic", "huber")
 
 
 def random_problem(loss, n=12, seed=0, zero_weight=True):
     """Random ``(z, y, s)`` for a datafit; ``s`` sums to one, one entry 0 if asked."""
     rng = np.random.default_rng(seed)
     z = 2.0 * rng.standard_normal(n)
-    if loss == "quadratic":
+    if loss in REGRESSION_LOSSES:  # Huber: residuals on both sides of the threshold
         y = 3.0 * rng.standard_normal(n)
     else:
         y = rng.choice([-1.0, 1.0], size=n)
@@ -50,18 +55,27 @@ def random_problem(loss, n=12, seed=0, zero_weight=True):
 def closed_form_value(loss, z, y, s):
     if loss == "quadratic":
         return 0.5 * np.sum(s * (y - z) ** 2)
+    if loss == "huber":
+        r = np.abs(y - z)
+        quad = r <= HUBER_DELTA
+        return np.sum(s[quad] * r[quad] ** 2) / 2 + HUBER_DELTA * np.sum(
+            s[~quad] * (r[~quad] - HUBER_DELTA / 2))
     return np.sum(s * np.logaddexp(0.0, -y * z))
 
 
 def closed_form_grad(loss, z, y, s):
     if loss == "quadratic":
         return s * (z - y)
+    if loss == "huber":
+        return s * np.where(np.abs(z - y) <= HUBER_DELTA, z - y, HUBER_DELTA * np.sign(z - y))
     return -s * y * expit(-y * z)
 
 
 def closed_form_hessian(loss, z, y, s):
     if loss == "quadratic":
         return s.copy()
+    if loss == "huber":
+        return np.where(np.abs(z - y) <= HUBER_DELTA, s, 0.0)
     p = expit(z)
     return s * p * (1 - p)
 
@@ -75,7 +89,7 @@ def call_vec(method, z, y, s):
 # ---------------------------------------------------------------------------------------------
 # datafits
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_datafit_value_grad_hessian_closed_forms(loss, seed):
     datafit = DATAFITS[loss]()
@@ -88,7 +102,7 @@ def test_datafit_value_grad_hessian_closed_forms(loss, seed):
                                closed_form_hessian(loss, z, y, s), rtol=1e-13, atol=1e-16)
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_datafit_derivatives_vs_finite_differences(loss, seed):
     datafit = DATAFITS[loss]()
@@ -126,7 +140,7 @@ def test_logistic_is_stable_for_large_margins():
     assert np.all(hess >= 0.0)
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_hessian_bound_is_an_upper_bound_of_the_curvature(loss):
     datafit = DATAFITS[loss]()
     z = np.linspace(-30, 30, 2001)
@@ -147,6 +161,11 @@ def numerical_dual(loss, theta, y, s):
         if loss == "quadratic":
             def fun(z, i=i):
                 return theta[i] * z + s[i] * 0.5 * (y[i] - z) ** 2
+        elif loss == "huber":
+            def fun(z, i=i):
+                r = abs(y[i] - z)
+                return theta[i] * z + s[i] * (0.5 * r * r if r <= HUBER_DELTA
+                                              else HUBER_DELTA * (r - 0.5 * HUBER_DELTA))
         else:
             def fun(z, i=i):
                 return theta[i] * z + s[i] * np.logaddexp(0.0, -y[i] * z)
@@ -156,7 +175,7 @@ def numerical_dual(loss, theta, y, s):
     return total
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_dual_value_is_the_fenchel_conjugate(loss, seed):
     """``dual_value(theta) = -F*(-theta) = inf_z <theta, z> + F(z)``, numerically."""
@@ -165,6 +184,8 @@ def test_dual_value_is_the_fenchel_conjugate(loss, seed):
     _, y, s = random_problem(loss, seed=seed)
     if loss == "quadratic":
         theta = s * rng.standard_normal(s.size) * 2.0
+    elif loss == "huber":
+        theta = HUBER_DELTA * s * rng.uniform(-0.97, 0.97, size=s.size)  # inside the box
     else:
         theta = s * y * rng.uniform(0.03, 0.97, size=s.size)  # inside the domain
     assert theta[3] == 0.0  # the zero-weight row
@@ -173,13 +194,18 @@ def test_dual_value_is_the_fenchel_conjugate(loss, seed):
     assert datafit.dual_value(theta, y, s) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_dual_value_is_minus_infinity_outside_its_domain(loss):
     datafit = DATAFITS[loss]()
     _, y, s = random_problem(loss, seed=4)
     theta = np.zeros_like(s)
     theta[3] = 1e-3  # non-zero dual on a zero-weight row: unbounded below in z_3
     assert datafit.dual_value(theta, y, s) == -np.inf
+    if loss == "huber":  # the box |theta_i| <= delta s_i, boundary included
+        theta = HUBER_DELTA * s * np.where(np.arange(s.size) % 2 == 0, 1.0, -1.0)
+        assert np.isfinite(datafit.dual_value(theta, y, s))
+        theta[0] *= 1.001
+        assert datafit.dual_value(theta, y, s) == -np.inf
     if loss == "logistic":
         for u in (-0.1, 1.1):
             theta = s * y * 0.5
@@ -203,8 +229,11 @@ def random_dual_point(loss, X, y, s, a, b, fit_intercept, rng):
         if fit_intercept:
             theta -= s * theta.sum()
     else:
-        theta = s * y * rng.uniform(0.0, 1.0, size=s.size)
-        if fit_intercept:  # scale down one class so that sum(theta) = 0, u stays in [0, 1]
+        if loss == "huber":
+            theta = HUBER_DELTA * s * rng.uniform(-1.0, 1.0, size=s.size)
+        else:
+            theta = s * y * rng.uniform(0.0, 1.0, size=s.size)
+        if fit_intercept:  # scale down one sign so that sum(theta) = 0 inside the domain
             pos, neg = theta[theta > 0].sum(), -theta[theta < 0].sum()
             if pos > neg:
                 theta[theta > 0] *= neg / pos
@@ -228,20 +257,21 @@ def dual_objective(datafit, X, y, s, theta, a, b):
     return datafit.dual_value(theta, y, s) - conj
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_weak_duality_at_random_points(loss, l1_ratio, fit_intercept):
     """``D(theta) <= P(w, b)`` for every feasible ``theta`` and every ``(w, b)``."""
     datafit = DATAFITS[loss]()
     rng = np.random.default_rng(5)
-    if loss == "quadratic":
+    if loss in REGRESSION_LOSSES:
         X, y = make_regression_data(n=25, p=15, seed=5)
     else:
         X, y = make_classification_data(n=25, p=15, seed=5)
     n, p = X.shape
     s = rng.uniform(0.1, 1.0, size=n)
     s /= s.sum()
+    s = s / s.sum()  # bit for bit the solver's weights: Huber's dual box has a sharp edge
     alpha = 0.3 * alpha_max_numpy(X, y, loss=loss, sample_weight=s, l1_ratio=l1_ratio)
     a, b = l1_l2_weights(alpha, p, l1_ratio=l1_ratio)
     penalty = ElasticNet(alpha=alpha, l1_ratio=l1_ratio)
@@ -266,7 +296,7 @@ def test_weak_duality_at_random_points(loss, l1_ratio, fit_intercept):
     assert best_dual <= result.primal + 1e-12 and opt_dual <= best_primal + 1e-12
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_gamma_is_a_strong_concavity_constant_of_the_dual(loss):
     """``D((t1+t2)/2) >= (D(t1) + D(t2))/2 + gamma/8 ||t1 - t2||_s^2`` at random pairs."""
     datafit = DATAFITS[loss]()
@@ -276,6 +306,8 @@ def test_gamma_is_a_strong_concavity_constant_of_the_dual(loss):
     for _ in range(2000):
         if loss == "quadratic":
             t1, t2 = s * rng.standard_normal((2, s.size)) * 3
+        elif loss == "huber":
+            t1, t2 = HUBER_DELTA * s * rng.uniform(-1.0, 1.0, size=(2, s.size))
         else:
             t1, t2 = s * y * rng.uniform(0.0, 1.0, size=(2, s.size))
             if rng.uniform() < 0.5:  # pairs near u = 1/2, where the bound is tight
@@ -290,7 +322,7 @@ def test_gamma_is_a_strong_concavity_constant_of_the_dual(loss):
     assert min(slack) <= 0.01 * datafit.gamma
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_zero_sum_dual(loss, seed):
     """The intercept's equality constraint ``sum(theta) = 0`` without leaving the domain."""
@@ -299,6 +331,8 @@ def test_zero_sum_dual(loss, seed):
     _, y, s = random_problem(loss, n=15, seed=seed, zero_weight=False)
     if loss == "quadratic":
         theta = s * rng.standard_normal(s.size)
+    elif loss == "huber":
+        theta = HUBER_DELTA * s * rng.uniform(-1.0, 1.0, size=s.size)
     else:
         theta = s * y * rng.uniform(0.0, 1.0, size=s.size)
     out = datafit.zero_sum_dual(theta, y, s)
@@ -452,11 +486,11 @@ def test_penalty_alpha_max_formula(kind):
     assert WeightedL1(weights=np.zeros(p)).alpha_max(neg_grad) == np.inf
 
 
-@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("kind, positive", PENALTY_CASES + [("weighted_zeros", False)])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_alpha_max_is_the_threshold_of_the_zero_solution(loss, kind, positive, fit_intercept):
-    if loss == "quadratic":
+    if loss in REGRESSION_LOSSES:
         X, y = make_regression_data(n=30, p=12, seed=7)
     else:
         X, y = make_classification_data(n=40, p=12, seed=7)
@@ -610,7 +644,7 @@ def test_design_kernels_agree_across_storage(dtype):
 
 
 def _pairs():
-    for loss in ("quadratic", "logistic"):
+    for loss in LOSSES:
         for kind in ("l1", "enet", "weighted", "weighted_zeros", "l1_positive"):
             yield loss, kind
 
@@ -638,8 +672,8 @@ def test_solve_agrees_across_storage_and_dtype(loss, kind, dtype):
     w_true = np.zeros(p)
     w_true[[0, 3, 7, 11]] = [2.0, -1.5, 1.0, 3.0]
     z = X.astype(np.float64) @ w_true + 0.5
-    if loss == "quadratic":
-        y = z + 0.3 * rng.standard_normal(n)
+    if loss in REGRESSION_LOSSES:  # Huber: a few residuals in the linear zone
+        y = z + 0.3 * rng.standard_normal(n) + 5.0 * (np.arange(n) % 10 == 0)
     else:
         y = np.where(z + rng.logistic(size=n) > 0, 1.0, -1.0)
     sw = rng.uniform(0.5, 2.0, size=n)
@@ -669,7 +703,7 @@ def test_solve_agrees_across_storage_and_dtype(loss, kind, dtype):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_certificate_agrees_with_independent_gap(loss, kind, fit_intercept, weighted):
-    if loss == "quadratic":
+    if loss in REGRESSION_LOSSES:
         X, y = make_regression_data(n=35, p=20, seed=8)
     else:
         X, y = make_classification_data(n=35, p=20, seed=8)
@@ -719,7 +753,8 @@ def ref_p0_of(X, y, loss, a, b, sw, fit_intercept):
 
 
 class _NumpyHuber(BaseDatafit):
-    """The user-guide Huber datafit in plain NumPy: ``f'' = 0`` outside ``[-delta, delta]``."""
+    """Huber in plain NumPy, no Numba: the protocol needs nothing more (``f'' = 0`` outside
+    ``[-delta, delta]``)."""
 
     gamma = 1.0
     hessian_bound = 1.0
@@ -749,15 +784,16 @@ class _NumpyHuber(BaseDatafit):
         return np.asarray(y, dtype=np.float64)
 
 
+@pytest.mark.parametrize("datafit_class", [Huber, _NumpyHuber])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_prox_newton_with_zero_curvature_samples(fit_intercept):
+def test_prox_newton_with_zero_curvature_samples(fit_intercept, datafit_class):
     """Samples in Huber's linear zone have f'' = 0; the Newton model must keep their
     gradient (the user-guide example once stalled at relative gap 0.89)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 300))
     y = X[:, :5] @ np.array([30.0, -20.0, 15.0, 10.0, -10.0]) + 5.0 * rng.standard_normal(100)
     y[:5] += 500.0
-    datafit = _NumpyHuber(delta=10.0)
+    datafit = datafit_class(delta=10.0)
     alpha = 0.05 * np.max(np.abs(X.T @ np.clip(y - np.median(y), -10.0, 10.0))) / 100
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

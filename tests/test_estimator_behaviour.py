@@ -21,10 +21,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from conftest import (alpha_max_numpy, duality_gap, l1_l2_weights, make_classification_data,
+from conftest import (HUBER_DELTA, alpha_max_numpy, duality_gap, l1_l2_weights, make_classification_data,
                       make_regression_data, normalised_weights, primal_objective, primal_zero)
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM)
+                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor)
 from sksafe.datafits import Logistic
 from sksafe.penalties import L1, ElasticNet
 
@@ -34,12 +34,14 @@ TOL = 1e-10
 pytestmark = pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 
 CASES = ["lasso", "enet", "logreg_binary", "logreg_ovr", "glm_quadratic", "glm_logistic",
-         "logreg_fista", "glm_quadratic_fista"]
+         "logreg_fista", "glm_quadratic_fista", "huber"]
 LOSS = {"lasso": "quadratic", "enet": "quadratic", "glm_quadratic": "quadratic",
         "glm_quadratic_fista": "quadratic", "logreg_binary": "logistic",
-        "logreg_ovr": "logistic", "glm_logistic": "logistic", "logreg_fista": "logistic"}
+        "logreg_ovr": "logistic", "glm_logistic": "logistic", "logreg_fista": "logistic",
+        "huber": "huber"}
 L1_RATIO = {"lasso": 1.0, "enet": 0.7, "glm_quadratic": 1.0, "glm_quadratic_fista": 1.0,
-            "logreg_binary": 1.0, "logreg_ovr": 1.0, "glm_logistic": 0.8, "logreg_fista": 1.0}
+            "logreg_binary": 1.0, "logreg_ovr": 1.0, "glm_logistic": 0.8, "logreg_fista": 1.0,
+            "huber": 0.9}
 CLASSIFIERS = ["logreg_binary", "logreg_ovr", "glm_logistic", "logreg_fista"]
 FISTA = ["logreg_fista", "glm_quadratic_fista"]
 #: default regularisation, as a fraction of alpha_max
@@ -62,8 +64,11 @@ def _multiclass_data(n=60, p=40, n_classes=3, seed=0):
 
 def problem(name, p=None, seed=1):
     """``(X, y)``: regression targets, or class labels (0/1, or 0/1/2 for one-vs-rest)."""
-    if LOSS[name] == "quadratic":
-        return make_regression_data(n=50, p=60 if p is None else p, seed=seed)
+    if LOSS[name] != "logistic":
+        X, y = make_regression_data(n=50, p=60 if p is None else p, seed=seed)
+        if LOSS[name] == "huber":  # outliers in the linear zone of the loss
+            y = y + 10 * HUBER_DELTA * (np.arange(y.size) % 9 == 0)
+        return X, y
     if name == "logreg_ovr":
         return _multiclass_data(p=40 if p is None else p, seed=seed)
     X, y = make_classification_data(n=60, p=40 if p is None else p, seed=seed)
@@ -73,7 +78,7 @@ def problem(name, p=None, seed=1):
 def binary_targets(name, y, classes=None):
     """The +-1 target of each binary problem the estimator solves (one for non-OvR)."""
     y = np.asarray(y)
-    if LOSS[name] == "quadratic":
+    if LOSS[name] != "logistic":
         return [y.astype(np.float64)]
     classes = np.unique(y) if classes is None else classes
     if classes.size == 2:
@@ -109,6 +114,9 @@ def make(name, alpha, **params):
     if name == "glm_logistic":
         return SparseGLM(datafit=Logistic(), penalty=ElasticNet(alpha, l1_ratio=L1_RATIO[name]),
                          **params)
+    if name == "huber":
+        return SparseHuberRegressor(alpha=alpha, delta=HUBER_DELTA, l1_ratio=L1_RATIO[name],
+                                    **params)
     raise ValueError(name)
 
 
@@ -346,12 +354,16 @@ def test_alpha_max(name, weighted):
 
 @pytest.mark.parametrize("name", CASES)
 def test_intercept_only_model_at_alpha_max(name):
-    """With w = 0 the intercept is the best constant: the (weighted) mean, or the log-odds."""
+    """With w = 0 the intercept is the best constant: the (weighted) mean, the Huber
+    location (its residuals' clipped sum is zero), or the log-odds."""
     X, y = problem(name)
     model = make(name, 2 * alpha_max(name, X, y)).fit(X, y)
     for t, b in zip(binary_targets(name, y), intercepts(model)):
         if LOSS[name] == "quadratic":
             np.testing.assert_allclose(b, np.mean(t), rtol=1e-10)
+        elif LOSS[name] == "huber":
+            assert abs(np.sum(np.clip(t - b, -HUBER_DELTA, HUBER_DELTA))) <= 1e-10 * t.size
+            assert abs(b - np.median(t)) < abs(np.mean(t) - np.median(t))  # robust
         else:
             p = np.mean(t == 1)
             np.testing.assert_allclose(b, np.log(p / (1 - p)), rtol=1e-8)
@@ -381,6 +393,8 @@ def test_pipeline_grid_search(name):
     assert cv_scores[0] < search.best_score_ - 0.1
     if name in CLASSIFIERS:
         assert search.best_score_ > 0.6
+    elif LOSS[name] == "huber":  # R^2 of held-out folds with gross outliers in them
+        assert search.best_score_ > 0.2
     else:
         assert search.best_score_ > 0.8  # R^2
 
@@ -453,7 +467,10 @@ def check_returned_dual_point(name, model, X, y, tol, sample_weight=None):
         conj = np.sum(np.maximum(np.abs(corr[l2]) - a[l2], 0.0) ** 2 / (2 * b[l2]))
         pos = s > 0
         assert np.all(theta[~pos] == 0)
-        if LOSS[name] == "quadratic":
+        if LOSS[name] != "logistic":
+            if LOSS[name] == "huber":
+                assert np.all(np.abs(theta[pos]) <= HUBER_DELTA * s[pos] * (1 + 1e-12)), \
+                    "Huber dual point outside its box"
             dual = theta @ t - 0.5 * np.sum(theta[pos] ** 2 / s[pos]) - conj
         else:
             u = t[pos] * theta[pos] / s[pos]

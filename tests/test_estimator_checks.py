@@ -7,8 +7,8 @@ sparse input, n_features_in_, ...) as separate test cases; no check is expected 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM)
-from sksafe.datafits import Logistic
+                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor)
+from sksafe.datafits import Huber, Logistic
 from sksafe.penalties import L1, ElasticNet
 
 ESTIMATORS = [
@@ -19,6 +19,8 @@ ESTIMATORS = [
     SparseGLM(penalty=L1(0.01)),
     SparseGLM(penalty=L1(0.01), solver="fista"),
     SparseGLM(datafit=Logistic(), penalty=ElasticNet(0.01, l1_ratio=0.9)),
+    SparseHuberRegressor(),
+    SparseGLM(datafit=Huber(), penalty=L1(0.01)),
 ]
 
 

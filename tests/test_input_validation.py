@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM)
+                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor)
 from sksafe.datafits import Logistic
 from sksafe.penalties import L1, ElasticNet
 
@@ -30,6 +30,10 @@ def _enet(alpha=0.05, l1_ratio=0.5, **kw):
 
 def _logreg(alpha=0.02, l1_ratio=1.0, **kw):
     return SafeScreeningLogisticRegression(alpha=alpha, l1_ratio=l1_ratio, **kw)
+
+
+def _huber(alpha=0.05, l1_ratio=1.0, **kw):
+    return SparseHuberRegressor(alpha=alpha, l1_ratio=l1_ratio, **kw)
 
 
 def _glm_quadratic(alpha=0.05, l1_ratio=None, **kw):
@@ -49,11 +53,12 @@ ESTIMATORS = {
     "logreg": (_logreg, True),
     "glm_quadratic": (_glm_quadratic, False),
     "glm_logistic": (_glm_logistic, True),
+    "huber": (_huber, False),
 }
 ALL = list(ESTIMATORS)
 CLASSIFIERS = [name for name, (_, clf) in ESTIMATORS.items() if clf]
 REGRESSORS = [name for name, (_, clf) in ESTIMATORS.items() if not clf]
-WITH_L1_RATIO = ["enet", "logreg", "glm_quadratic", "glm_logistic"]
+WITH_L1_RATIO = ["enet", "logreg", "glm_quadratic", "glm_logistic", "huber"]
 
 
 def _data(name, n=N_SAMPLES, p=N_FEATURES, seed=0):
@@ -392,3 +397,10 @@ def test_huge_sparse_design_is_not_densified(classification):
     else:
         resid = y - model.predict(X)
         assert np.var(resid[observed]) < 0.1 * np.var(y[observed])
+
+
+@pytest.mark.parametrize("delta", [0.0, -1.0, np.inf, np.nan, "1", None])
+def test_bad_huber_delta_rejected(delta):
+    X, y = _data("huber")
+    with pytest.raises(ValueError, match="delta must be a positive finite number"):
+        SparseHuberRegressor(delta=delta).fit(X, y)

@@ -29,11 +29,12 @@ from sklearn.linear_model import Lasso as SkLasso
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from conftest import (alpha_max_numpy, duality_gap, l1_l2_weights, logistic_reference,
+from conftest import (HUBER_DELTA, alpha_max_numpy, duality_gap, l1_l2_weights,
+                      logistic_reference,
                       make_classification_data, make_regression_data)
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM)
-from sksafe.datafits import Logistic, Quadratic
+                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor)
+from sksafe.datafits import Huber, Logistic, Quadratic
 from sksafe.datasets import load_leukemia
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import solve
@@ -458,6 +459,49 @@ def test_logistic_vs_skglm(fit_intercept, l1_ratio):
         max_iter=1000).fit(X, y))
     assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "skglm",
                          fit_intercept=fit_intercept, loss="logistic", a=a, b=b)
+
+
+def huber_data(seed=10):
+    """Regression data whose residuals fall in both zones of the Huber loss."""
+    X, y = make_regression_data(n=60, p=40, seed=seed, correlated=True)
+    y = y.copy()
+    y[::7] += 12 * HUBER_DELTA  # gross outliers
+    return X, y
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6], ids=["l1", "enet"])
+def test_huber_vs_skglm(fit_intercept, l1_ratio):
+    skglm = pytest.importorskip("skglm")
+    from skglm.datafits import Huber as SkglmHuber
+    from skglm.penalties import L1 as SkglmL1
+    from skglm.penalties import L1_plus_L2 as SkglmL1L2
+    from skglm.solvers import AndersonCD
+    X, y = huber_data()
+    p = X.shape[1]
+    alpha = alpha_max_numpy(X, y, loss="huber", fit_intercept=fit_intercept,
+                            l1_ratio=l1_ratio) / 10
+    a, b = l1_l2_weights(alpha, p, l1_ratio=l1_ratio)
+    ours = SparseHuberRegressor(alpha=alpha, delta=HUBER_DELTA, l1_ratio=l1_ratio,
+                                fit_intercept=fit_intercept, tol=TOL).fit(X, y)
+    penalty = SkglmL1(alpha) if l1_ratio == 1.0 else SkglmL1L2(alpha, l1_ratio)
+    ref = quiet(lambda: skglm.GeneralizedLinearEstimator(
+        SkglmHuber(HUBER_DELTA), penalty,
+        AndersonCD(tol=1e-14, max_iter=1000, fit_intercept=fit_intercept)).fit(X, y))
+    assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "skglm",
+                         fit_intercept=fit_intercept, loss="huber", a=a, b=b)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csc"])
+def test_huber_with_a_large_threshold_is_the_lasso(sparse):
+    """No residual beyond ``delta``: the Huber fit is scikit-learn's Lasso."""
+    X, y = regression_problem((40, 70), sparse, seed=11)
+    alpha = alpha_max_numpy(X, y, loss="quadratic") / 10
+    ours = SparseHuberRegressor(alpha=alpha, delta=1e6, tol=TOL).fit(X, y)
+    ref = quiet(lambda: SkLasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, y))
+    assert_same_solution(X, y, ours, ref.coef_, ref.intercept_, "sklearn Lasso",
+                         fit_intercept=True, loss="quadratic", a=l1_l2_weights(alpha, 70)[0],
+                         b=np.zeros(70))
 
 
 # ---------------------------------------------------------------------------------------------

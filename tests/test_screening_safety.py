@@ -5,7 +5,7 @@ For each problem, a reference is solved *without* screening to relative duality 
 stamped ``screened_at >= 1`` (removed during the solve) must be zero in the reference,
 and both solutions must agree. 300+ small random problems cover dense and sparse
 designs, n < p and n > p, correlated / duplicated / badly scaled columns, intercept
-or not, sample weights (zeros included), Quadratic and Logistic datafits with L1,
+or not, sample weights (zeros included), Quadratic, Logistic and Huber datafits with L1,
 elastic-net and weighted-L1 penalties, and positivity constraints; the same checks run
 on the real data sets of ``../shared/data``.
 """
@@ -16,8 +16,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from conftest import DATA_DIR, alpha_max_numpy, data_dir_or_skip, duality_gap
-from sksafe.datafits import Logistic, Quadratic
+from conftest import DATA_DIR, HUBER_DELTA, alpha_max_numpy, data_dir_or_skip, duality_gap
+from sksafe.datafits import Huber, Logistic, Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import solve
 
@@ -34,9 +34,11 @@ FAMILIES = [
     ("logistic", "weighted_l1"),
     ("quadratic", "enet_positive"),
     ("logistic", "l1_positive"),
+    ("huber", "l1"),
+    ("huber", "enet"),
 ]
 STRUCTURES = ["iid", "correlated", "duplicated", "unscaled"]
-N_RANDOM_PROBLEMS = 324
+N_RANDOM_PROBLEMS = 352  # 4 per (family, structure, storage)
 
 
 def _design(rng, n, p, structure, sparse):
@@ -99,6 +101,9 @@ def random_problem(seed):
     z = X @ w_true + 0.5
     if loss == "quadratic":
         y = z + 0.3 * rng.standard_normal(n)
+    elif loss == "huber":  # a tenth of gross outliers, in the loss's linear zone
+        y = z + 0.3 * rng.standard_normal(n)
+        y[rng.choice(n, size=max(1, n // 10), replace=False)] += 10 * HUBER_DELTA
     else:
         y = np.where(z + rng.logistic(size=n) > 0, 1.0, -1.0)
         if sample_weight is not None:  # both classes need a positive weight
@@ -131,7 +136,9 @@ def random_problem(seed):
         penalty = WeightedL1(alpha=alpha, weights=weights)
     if sparse:
         X = sp.csc_matrix(X) if seed % 3 else sp.csr_matrix(X)
-    return dict(X=X, y=y, loss=loss, datafit=Quadratic() if loss == "quadratic" else Logistic(),
+    datafit = {"quadratic": Quadratic(), "logistic": Logistic(),
+               "huber": Huber(delta=HUBER_DELTA)}[loss]
+    return dict(X=X, y=y, loss=loss, datafit=datafit,
                 penalty=penalty, fit_intercept=fit_intercept, sample_weight=sample_weight,
                 positive=positive, l1_ratio=l1_ratio, weights=weights, alpha=alpha,
                 unique=(structure != "duplicated" or l1_ratio < 1.0),
@@ -241,7 +248,8 @@ def test_screening_is_safe_random(seed):
 def test_random_problems_cover_every_case():
     """The generator really produces the advertised variety of problems."""
     descs = [random_problem(seed)["description"] for seed in range(N_RANDOM_PROBLEMS)]
-    for token in ["quadratic+l1 ", "quadratic+enet ", "logistic+l1 ", "weighted_l1",
+    for token in ["quadratic+l1 ", "quadratic+enet ", "logistic+l1 ", "huber+l1 ", "huber+enet ",
+                  "weighted_l1",
                   "l1_positive", "enet_positive", "correlated", "duplicated", "unscaled",
                   "iid", "sparse", "dense", "intercept=True", "intercept=False",
                   "weights=none", "weights=with_zeros", "weights=integers",
@@ -293,7 +301,9 @@ def _real_problem(X, y, loss, factor, fit_intercept=True, l1_ratio=1.0, name="")
     amax = alpha_max_numpy(X, y, loss=loss, fit_intercept=fit_intercept, l1_ratio=l1_ratio)
     alpha = factor * amax
     penalty = L1(alpha) if l1_ratio == 1.0 else ElasticNet(alpha, l1_ratio=l1_ratio)
-    return dict(X=X, y=y, loss=loss, datafit=Quadratic() if loss == "quadratic" else Logistic(),
+    datafit = {"quadratic": Quadratic(), "logistic": Logistic(),
+               "huber": Huber(delta=HUBER_DELTA)}[loss]
+    return dict(X=X, y=y, loss=loss, datafit=datafit,
                 penalty=penalty, fit_intercept=fit_intercept, sample_weight=None,
                 positive=False, l1_ratio=l1_ratio, weights=None, alpha=alpha, unique=True,
                 description=f"{name} {loss} n={X.shape[0]} p={X.shape[1]} "
@@ -325,6 +335,18 @@ def test_screening_is_safe_regression(name, l1_ratio):
     X = _standardise(data["X"])
     y = np.asarray(data["y"], dtype=np.float64)
     check_screening_safety(_real_problem(X, y, "quadratic", 0.1, l1_ratio=l1_ratio, name=name))
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+def test_screening_is_safe_regression_huber(name):
+    """Huber on the regression sets, ``y`` scaled so that both zones of the loss are used."""
+    data = _load_npz(f"regression/{name}.npz")
+    X = _standardise(data["X"])
+    y = np.asarray(data["y"], dtype=np.float64)
+    y = 2.0 * (y - y.mean()) / y.std()
+    ref, _ = check_screening_safety(_real_problem(X, y, "huber", 0.1, name=name))
+    residuals = y - X @ ref.coef - ref.intercept
+    assert np.any(np.abs(residuals) > HUBER_DELTA), "no residual in the linear zone"
 
 
 @pytest.mark.parametrize("name", LIBSVM)

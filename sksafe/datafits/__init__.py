@@ -1,6 +1,7 @@
-"""Datafits: ``Quadratic`` and ``Logistic`` (see :mod:`sksafe.datafits.base`)."""
+"""Datafits: ``Quadratic``, ``Logistic`` and ``Huber`` (see :mod:`sksafe.datafits.base`)."""
 from .base import BaseDatafit
+from .huber import Huber
 from .logistic import Logistic
 from .quadratic import Quadratic
 
-__all__ = ["BaseDatafit", "Quadratic", "Logistic"]
+__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber"]

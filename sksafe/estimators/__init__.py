@@ -1,7 +1,8 @@
 """scikit-learn estimators built on the solvers of :mod:`sksafe.solvers`."""
 from .base import SparseGLM
+from .huber import SparseHuberRegressor
 from .linear import SafeScreeningElasticNet, SafeScreeningLasso
 from .logistic import SafeScreeningLogisticRegression
 
 __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
-           "SafeScreeningLogisticRegression"]
+           "SafeScreeningLogisticRegression", "SparseHuberRegressor"]
