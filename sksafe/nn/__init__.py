@@ -10,7 +10,12 @@ and :mod:`~sksafe.nn.data` (splits). Importing this package never imports torch;
 torch-backed objects (:mod:`~sksafe.nn.optim`, the distributed network) import it when
 they are created and raise an ImportError that says ``pip install sksafe[torch]`` when it
 is missing.
+
+:mod:`sksafe.nn.pruning` prunes channels of torch models during training: Auto-Train-Once
+(Wu et al., CVPR 2024) and the l1-filter and group-lasso baselines, with channel groups found
+by Torch-Pruning; it is loaded lazily as well.
 """
+from . import pruning
 from .compression import QSGD, Compressor, Float32, RandomK, Sign, TopK
 from .data import split_by_label, split_iid
 from .gossip import GossipSGD
@@ -19,7 +24,7 @@ from .network import (LocalNetwork, NodeFailureError, TorchDistributedNetwork,
 from .optim import DSGD, ChocoSGD, DecentralizedOptimizer, MalcomPSGD
 from .topology import Topology, complete, erdos_renyi, ring, torus
 
-__all__ = ["Topology", "ring", "torus", "complete", "erdos_renyi",
+__all__ = ["pruning", "Topology", "ring", "torus", "complete", "erdos_renyi",
            "Compressor", "QSGD", "TopK", "RandomK", "Sign", "Float32",
            "GossipSGD", "LocalNetwork", "TorchDistributedNetwork", "NodeFailureError",
            "run_distributed", "DecentralizedOptimizer", "MalcomPSGD", "ChocoSGD", "DSGD",
