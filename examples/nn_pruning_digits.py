@@ -7,7 +7,7 @@ they are cut out of the network, which gives a smaller ``nn.Module`` with the sa
 and no fine-tuning. The script prints the per-layer FLOPs and parameters before and after,
 the test accuracy and the time per epoch.
 
-Run: ``python examples/nn_pruning_digits.py`` (about 15 s; needs ``pip install
+Run: ``python examples/nn_pruning_digits.py`` (about 20 s; needs ``pip install
 sksafe[torch]``).
 """
 import numpy as np
