@@ -82,17 +82,22 @@ def conjugate_sum(corr, kappa, cols, a, b, positive):
 
 
 @njit(cache=True)
-def subdiff_distance(w, grad, cols, a, b, positive, out):
+def coordinate_violation(w_j, grad_j, a_j, b_j, positive):
     """Distance of ``-grad_j`` to the subdifferential of ``g_j`` at ``w_j`` (KKT violation)."""
+    g = grad_j + b_j * w_j
+    if w_j != 0.0:
+        return abs(g + a_j * np.sign(w_j))
+    if positive:
+        return max(0.0, -g - a_j)
+    return max(0.0, abs(g) - a_j)
+
+
+@njit(cache=True)
+def subdiff_distance(w, grad, cols, a, b, positive, out):
+    """:func:`coordinate_violation` of every feature of ``cols`` (``grad`` indexed like ``cols``)."""
     for k in range(cols.shape[0]):
         j = cols[k]
-        g = grad[k] + b[j] * w[j]
-        if w[j] != 0.0:
-            out[k] = abs(g + a[j] * np.sign(w[j]))
-        elif positive:
-            out[k] = max(0.0, -g - a[j])
-        else:
-            out[k] = max(0.0, abs(g) - a[j])
+        out[k] = coordinate_violation(w[j], grad[k], a[j], b[j], positive)
 
 
 @njit(cache=True)

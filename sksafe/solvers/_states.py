@@ -17,7 +17,7 @@ them quickly, and offers the few operations the working-set outer loop of
 """
 import numpy as np
 
-from ..penalties._kernels import penalty_change, penalty_value
+from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
 from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
@@ -96,7 +96,7 @@ class QuadraticCDState:
         epochs, _ = quadratic_cd_working_set(
             pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, self.positive,
             ws, self.w, self.R, self.shift, budget, tol, self.gap_freq, self.n_extrapolation,
-            theta_best, self.eq_basis, self.eq_proj)
+            theta_best, self.eq_basis, self.eq_proj, 0.0)
         self.epochs += epochs
         return theta_best
 
@@ -105,7 +105,7 @@ class QuadraticCDState:
         return pb.y_offset - pb.x_offset @ self.w if pb.fit_intercept else 0.0
 
 
-#: smallest model curvature of a sample, relative to ``hessian_bound * s_i``
+#: model curvature of a sample with ``f'' = 0``, relative to ``hessian_bound * s_i``
 CURVATURE_FLOOR = 1e-3
 
 
@@ -122,6 +122,8 @@ class ProxNewtonState:
     #: CD epochs on one Newton model: an inexact model solve is enough (the outer
     #: gap decides), and more epochs on a model far from the optimum are wasted
     max_cd_epochs = 20
+    model_accuracy = 0.1
+    newton_exit = 0.3
     armijo = 1e-4  # sufficient-decrease constant of the intercept Newton steps
 
     def __init__(self, problem, datafit, a, b, positive, unpenalised, coef, intercept):
@@ -138,6 +140,7 @@ class ProxNewtonState:
         self.hess = np.empty(problem.n_samples)
         self.epochs = 0
         self.X_u = _dense_columns(problem, unpenalised)
+        self.no_constraint = np.empty((problem.n_samples, 0))  # the models need no dual point
 
     def _loss(self, z):
         return self.datafit.value(z, self.problem.y, self.problem.s)
@@ -229,17 +232,25 @@ class ProxNewtonState:
         """Prox-Newton iterations until the working-set gap is ``<= tol``."""
         pb, datafit = self.problem, self.datafit
         best_theta, best_dual = None, -np.inf
+        violations = np.empty(ws.shape[0])
+        kkt_start = None
         for _ in range(budget):
             self.polish()
             theta = self.theta()
-            dual = evaluate_dual(pb, datafit, theta, ws, self.a, self.b, self.positive)[0]
+            dual, _, corr = evaluate_dual(pb, datafit, theta, ws, self.a, self.b, self.positive)
             if dual > best_dual:
                 best_dual, best_theta = dual, theta
             primal_value = self._loss(self.z) + penalty_value(self.w, ws, self.a, self.b)
             if primal_value - best_dual <= tol:
                 break
             datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
-            step = self._newton_step(ws, tol)
+            subdiff_distance(self.w, -corr, ws, self.a, self.b, self.positive, violations)
+            kkt = violations.max()
+            if kkt_start is None:
+                kkt_start = kkt
+            elif kkt <= self.newton_exit * kkt_start:
+                break
+            step = self._newton_step(ws, self.model_accuracy * kkt)
             if step is None:
                 break
             delta, delta_b = step
@@ -248,25 +259,46 @@ class ProxNewtonState:
                 break
             direction = np.full(pb.n_samples, delta_b)
             add_columns(pb.X, ws, delta, direction)
-            # Backtracking on the convexity bound P(w + t d) - P(w) <= t grad F(z + t v)^T v
-            # + g(w + t d) - g(w): no difference of nearly equal objective values, so it
-            # keeps working at machine precision (skglm's rule).
-            t = 1.0
-            while t > 1e-10:
-                datafit.raw_grad(self.z + t * direction, pb.y, pb.s, self.grad)
-                bound = t * (self.grad @ direction) + penalty_change(
-                    self.w, ws, delta, t, self.a, self.b)
-                if bound <= 0.0:
-                    break
-                t *= 0.5
-            else:
+            t = self._step_length(ws, delta, direction)
+            if t == 0.0:
                 break  # no decrease possible at this precision
             self.w[ws] += t * delta
             self.z += t * direction
             self.b0 += t * delta_b
         return best_theta
 
-    def _newton_step(self, ws, tol):
+    def _step_length(self, ws, delta, direction):
+        """Longest step ``t`` in 1, 1/2, 1/4, ... that decreases ``P`` enough (0: none).
+
+        A step is accepted by the Armijo rule of proximal Newton,
+        ``P(w + t d) - P(w) <= sigma t Delta`` with the predicted decrease
+        ``Delta = grad F(z)^T v + g(w + d) - g(w)`` (Lee, Sun & Saunders, SIAM J.
+        Optim. 2014), or by the convexity bound ``t grad F(z + t v)^T v + g(w + t d) -
+        g(w) <= 0``, which needs no difference of nearly equal objective values and
+        so keeps working at machine precision (skglm's rule). The bound alone is
+        not enough: at an exact Newton step it is zero to second order, so rounding
+        rejects ``t = 1`` about half the time and Newton's quadratic convergence
+        degrades to a linear rate of about 1/2.
+        """
+        pb, datafit = self.problem, self.datafit
+        loss = self._loss(self.z)
+        predicted = (self.grad @ direction) + penalty_change(self.w, ws, delta, 1.0,
+                                                            self.a, self.b)
+        trial = np.empty(pb.n_samples)
+        t = 1.0
+        while t > 1e-10:
+            np.add(self.z, t * direction, out=trial)
+            change = penalty_change(self.w, ws, delta, t, self.a, self.b)
+            if predicted < 0.0 and (self._loss(trial) - loss + change
+                                    <= self.armijo * t * predicted):
+                return t
+            datafit.raw_grad(trial, pb.y, pb.s, self.grad)
+            if t * (self.grad @ direction) + change <= 0.0:
+                return t
+            t *= 0.5
+        return 0.0
+
+    def _newton_step(self, ws, kkt_tol):
         """Minimise the second-order model plus penalty over ``ws`` (and the intercept).
 
         The model ``g^T v + v^T diag(h) v / 2`` with ``v = X delta + delta_b`` is, up to a
@@ -280,8 +312,11 @@ class ProxNewtonState:
         pb = self.problem
         # The IRLS form weights each sample's gradient by its curvature, so a sample with
         # f'' = 0 (Huber's linear zone) would drop out of the model altogether. A small
-        # curvature floor keeps every gradient in it; the line search keeps the decrease.
-        h = np.maximum(self.hess, CURVATURE_FLOOR * self.datafit.hessian_bound * pb.s)
+        # curvature keeps every gradient in it; the line search keeps the decrease. Only
+        # exact zeros get it: raising small positive curvatures (confident logistic
+        # samples) would make every Newton step too short, and Newton's convergence linear.
+        h = np.where(self.hess > 0.0, self.hess,
+                     CURVATURE_FLOOR * self.datafit.hessian_bound * pb.s)
         h_total = h.sum()
         if not h_total > 0.0:
             return None
@@ -301,11 +336,11 @@ class ProxNewtonState:
         w_new = self.w.copy()
         residual = s_model * (target - (self.z - self.b0))
         shift = np.array([offsets[ws] @ w_new[ws]])
-        eq_basis, eq_proj = equality_projector(self.X_u - offsets[self.unpenalised], s_model)
         quadratic_cd_working_set(
             pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
             self.positive, ws, w_new, residual, shift, self.max_cd_epochs,
-            0.3 * tol / h_total, 10, 5, np.empty(pb.n_samples), eq_basis, eq_proj)
+            0.0, 0, 5, np.empty(pb.n_samples), self.no_constraint, self.no_constraint,
+            kkt_tol / h_total)
         b_new = y_mean - offsets[ws] @ w_new[ws] if pb.fit_intercept else 0.0
         return w_new[ws] - self.w[ws], b_new - self.b0
 
