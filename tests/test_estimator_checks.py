@@ -7,7 +7,8 @@ sparse input, n_features_in_, ...) as separate test cases; no check is expected 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor)
+                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor,
+                    SparsePoissonRegressor)
 from sksafe.datafits import Huber, Logistic
 from sksafe.penalties import L1, ElasticNet
 
@@ -21,6 +22,7 @@ ESTIMATORS = [
     SparseGLM(datafit=Logistic(), penalty=ElasticNet(0.01, l1_ratio=0.9)),
     SparseHuberRegressor(),
     SparseGLM(datafit=Huber(), penalty=L1(0.01)),
+    SparsePoissonRegressor(alpha=0.01),
 ]
 
 

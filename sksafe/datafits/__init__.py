@@ -1,7 +1,8 @@
-"""Datafits: ``Quadratic``, ``Logistic`` and ``Huber`` (see :mod:`sksafe.datafits.base`)."""
+"""Datafits: ``Quadratic``, ``Logistic``, ``Huber`` and ``Poisson`` (see :mod:`sksafe.datafits.base`)."""
 from .base import BaseDatafit
 from .huber import Huber
 from .logistic import Logistic
+from .poisson import Poisson
 from .quadratic import Quadratic
 
-__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber"]
+__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson"]

@@ -27,9 +27,11 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
 ``gamma``
     strong-concavity constant of ``dual_value`` in the weighted norm
     ``||u||_s^2 = sum_i u_i^2 / s_i``; it sets the Gap Safe radius
-    ``r = sqrt(2 G / gamma)``.
+    ``r = sqrt(2 G / gamma)``. ``None`` when the dual has none (Poisson): the
+    duality gap still certifies the fit, but nothing is screened.
 ``hessian_bound``
-    an upper bound of ``f''`` (Lipschitz constant of ``f'``), for step sizes.
+    an upper bound of ``f''`` (Lipschitz constant of ``f'``), for step sizes;
+    ``None`` when ``f''`` is unbounded (no FISTA then).
 ``intercept_mode``
     ``"centre"`` (the intercept is eliminated by centring X and y, exact for the
     quadratic loss) or ``"newton"`` (the intercept is an explicit unpenalised

@@ -3,6 +3,7 @@ from .base import SparseGLM
 from .huber import SparseHuberRegressor
 from .linear import SafeScreeningElasticNet, SafeScreeningLasso
 from .logistic import SafeScreeningLogisticRegression
+from .poisson import SparsePoissonRegressor
 
 __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
-           "SafeScreeningLogisticRegression", "SparseHuberRegressor"]
+           "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor"]

@@ -316,7 +316,7 @@ class ProxNewtonState:
         # exact zeros get it: raising small positive curvatures (confident logistic
         # samples) would make every Newton step too short, and Newton's convergence linear.
         h = np.where(self.hess > 0.0, self.hess,
-                     CURVATURE_FLOOR * self.datafit.hessian_bound * pb.s)
+                     CURVATURE_FLOOR * (self.datafit.hessian_bound or 1.0) * pb.s)
         h_total = h.sum()
         if not h_total > 0.0:
             return None

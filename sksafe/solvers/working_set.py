@@ -82,6 +82,9 @@ def resolve_solver(solver, datafit):
         return "cd" if datafit.intercept_mode == "centre" else "prox_newton"
     if solver not in ("cd", "prox_newton", "fista"):
         raise ValueError(f"solver must be 'auto', 'cd', 'prox_newton' or 'fista', got {solver!r}.")
+    if solver == "fista" and datafit.hessian_bound is None:
+        raise ValueError(f"solver='fista' needs a datafit with a bounded second derivative; "
+                         f"{datafit!r} has none (hessian_bound=None): use 'prox_newton'.")
     return solver
 
 
@@ -311,7 +314,7 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     scaled_corr = kappa * corr
     n_newly = 0
     moved = False
-    if screening and np.isfinite(gap):
+    if screening and datafit.gamma is not None and np.isfinite(gap):
         radius = gap_safe_radius(gap, datafit.gamma)
         out = sphere_test(scaled_corr, radius, norms[cols], a[cols], positive)
         out &= ~is_unpenalised[cols]
