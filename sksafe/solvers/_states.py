@@ -119,9 +119,13 @@ class ProxNewtonState:
     Newton: Lee, Sun & Saunders, SIAM J. Optim. 2014).
     """
 
-    #: CD epochs on one Newton model: an inexact model solve is enough (the outer
-    #: gap decides), and more epochs on a model far from the optimum are wasted
+    #: CD epochs on one Newton model at first: an inexact model solve is enough (the
+    #: outer gap decides), and more epochs on a model far from the optimum are wasted.
+    #: A model that uses them all without reaching its accuracy doubles the budget of
+    #: the next one (up to ``max_cd_epochs_limit``); one that needs less than half halves
+    #: it, so badly conditioned designs get longer solves and easy ones stay cheap.
     max_cd_epochs = 20
+    max_cd_epochs_limit = 640
     model_accuracy = 0.1
     newton_exit = 0.3
     armijo = 1e-4  # sufficient-decrease constant of the intercept Newton steps
@@ -140,6 +144,7 @@ class ProxNewtonState:
         self.hess = np.empty(problem.n_samples)
         self.epochs = 0
         self.X_u = _dense_columns(problem, unpenalised)
+        self.model_epochs = self.max_cd_epochs
         self.no_constraint = np.empty((problem.n_samples, 0))  # the models need no dual point
 
     def _loss(self, z):
@@ -336,11 +341,16 @@ class ProxNewtonState:
         w_new = self.w.copy()
         residual = s_model * (target - (self.z - self.b0))
         shift = np.array([offsets[ws] @ w_new[ws]])
-        quadratic_cd_working_set(
+        budget = self.model_epochs
+        epochs, _ = quadratic_cd_working_set(
             pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
-            self.positive, ws, w_new, residual, shift, self.max_cd_epochs,
+            self.positive, ws, w_new, residual, shift, budget,
             0.0, 0, 5, np.empty(pb.n_samples), self.no_constraint, self.no_constraint,
             kkt_tol / h_total)
+        if epochs >= budget:
+            self.model_epochs = min(2 * budget, self.max_cd_epochs_limit)
+        elif 2 * epochs < budget:
+            self.model_epochs = max(budget // 2, self.max_cd_epochs)
         b_new = y_mean - offsets[ws] @ w_new[ws] if pb.fit_intercept else 0.0
         return w_new[ws] - self.w[ws], b_new - self.b0
 
