@@ -128,7 +128,7 @@ class ProxNewtonState:
     max_cd_epochs_limit = 640
     model_accuracy = 0.1
     newton_exit = 0.3
-    armijo = 1e-4  # sufficient-decrease constant of the intercept Newton steps
+    armijo = 1e-4  # sufficient-decrease constant of the line searches
 
     def __init__(self, problem, datafit, a, b, positive, unpenalised, coef, intercept):
         self.problem, self.datafit = problem, datafit
@@ -234,7 +234,14 @@ class ProxNewtonState:
         return theta
 
     def solve_subproblem(self, ws, tol, budget):
-        """Prox-Newton iterations until the working-set gap is ``<= tol``."""
+        """Prox-Newton iterations on ``ws``.
+
+        They stop when the working-set gap is ``<= tol``, or when the largest KKT
+        violation on ``ws`` has dropped to ``newton_exit`` times its value on entry:
+        the outer loop then re-ranks the features (skglm's rule; Bertrand et al.,
+        NeurIPS 2022). Each Newton model is solved to ``model_accuracy`` times the
+        current violation (inexact prox-Newton).
+        """
         pb, datafit = self.problem, self.datafit
         best_theta, best_dual = None, -np.inf
         violations = np.empty(ws.shape[0])
@@ -311,8 +318,10 @@ class ProxNewtonState:
         - b')^2 / 2`` in the new point ``(w', b')`` (the IRLS working response of
         glmnet). It is solved by the same working-set coordinate descent kernel as
         the Lasso, with the weights ``h / sum(h)``, the intercept eliminated exactly by
-        implicit ``h``-weighted centring, Anderson and dual extrapolation. Returns
-        the step ``(delta_ws, delta_b)`` or ``None`` when the model is flat.
+        implicit ``h``-weighted centring and Anderson extrapolation, until its KKT
+        violation is ``<= kkt_tol`` (no duality gap: the model only gives a direction,
+        and its dual is meaningless where ``h`` is tiny). Returns the step
+        ``(delta_ws, delta_b)`` or ``None`` when the model is flat.
         """
         pb = self.problem
         # The IRLS form weights each sample's gradient by its curvature, so a sample with
