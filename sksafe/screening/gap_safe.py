@@ -69,22 +69,74 @@ def gap_safe_radius(gap, gamma):
 SCREENING_MARGIN = 1e-9
 
 
-def sphere_test(scaled_corr, radius, norms, a, positive):
-    """Boolean mask of features proven inactive: ``|X_j^T theta| + r ||X_j|| < a_j``.
+def sphere_test(dual_norms, radius, norms, thresholds):
+    """Boolean mask of units proven inactive: ``Omega^D_u(theta) + r ||X_u|| < thr_u``.
 
-    The right-hand side is shrunk by the relative :data:`SCREENING_MARGIN`, which
-    only makes the test more conservative.
+    For a feature ``Omega^D_j(theta) = |X_j^T theta|`` (``X_j^T theta`` when positive)
+    and ``thr_j = a_j``. The right-hand side is shrunk by the relative
+    :data:`SCREENING_MARGIN`, which only makes the test more conservative.
     """
-    eff = scaled_corr if positive else np.abs(scaled_corr)
-    return eff + radius * norms < a * (1.0 - SCREENING_MARGIN)
+    return dual_norms + radius * norms < thresholds * (1.0 - SCREENING_MARGIN)
 
 
-def screening_priorities(scaled_corr, norms, a, positive):
-    """Gap-safe distance to the constraint, ``(a_j - |X_j^T theta|) / ||X_j||``.
+def screening_priorities(dual_norms, norms, thresholds):
+    """Gap-safe distance to the constraint, ``(thr_u - Omega^D_u(theta)) / ||X_u||``.
 
     Small values mean "close to entering the model": the working set takes the
     smallest ones (celer's priorities).
     """
-    eff = scaled_corr if positive else np.abs(scaled_corr)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(norms > 0, (a - eff) / norms, np.inf)
+        return np.where(norms > 0, (thresholds - dual_norms) / norms, np.inf)
+
+
+class SeparableGeometry:
+    """Dual feasibility and screening units of the separable family: the features.
+
+    The working-set outer loop of :mod:`sksafe.solvers.working_set` talks to the
+    penalty's dual structure only through a *geometry*: ``evaluate`` (dual value,
+    scaling and per-unit dual norms of a candidate), ``sphere_test``,
+    ``priorities``, ``nonzero`` and ``screen_within`` (a second-level test inside
+    the surviving units; nothing for features). See
+    :class:`sksafe.screening.group.BlockGeometry` for groups.
+    """
+
+    def __init__(self, problem, datafit, a, b, positive, unpenalised):
+        self.problem, self.datafit = problem, datafit
+        self.a, self.b, self.positive = a, b, positive
+        self.thresholds = a
+        self.norms = problem.screen_norms
+        self.n_units = problem.n_features
+        self.unpenalised = np.zeros(self.n_units, dtype=bool)
+        self.unpenalised[unpenalised] = True
+        self.gamma = datafit.gamma
+
+    def correlations_all(self, theta):
+        """Correlations of ``theta`` with every feature (``known`` of the outer loop)."""
+        return correlations(self.problem, theta, np.arange(self.n_units))
+
+    def evaluate(self, theta, units, corr_all=None, full=False):
+        """``(D, kappa, dual_norms)`` of ``kappa * theta`` restricted to ``units``."""
+        if corr_all is None:
+            dual, kappa, corr = evaluate_dual(self.problem, self.datafit, theta, units, self.a,
+                                              self.b, self.positive)
+        else:
+            corr = corr_all[units]
+            kappa = dual_scaling(corr, units, self.a, self.b, self.positive)
+            dual = (self.datafit.dual_value(kappa * theta, self.problem.y, self.problem.s)
+                    - conjugate_sum(corr, kappa, units, self.a, self.b, self.positive))
+        scaled = kappa * corr
+        return dual, kappa, scaled if self.positive else np.abs(scaled)
+
+    def sphere_test(self, dual_norms, radius, units):
+        out = sphere_test(dual_norms, radius, self.norms[units], self.thresholds[units])
+        return out & ~self.unpenalised[units]
+
+    def priorities(self, dual_norms, units):
+        return screening_priorities(dual_norms, self.norms[units], self.thresholds[units])
+
+    def nonzero(self, state, units):
+        return state.w[units] != 0.0
+
+    def screen_within(self, state, radius, units):
+        """No second level for features: returns ``False`` (nothing moved)."""
+        return False

@@ -89,7 +89,7 @@ def make_problem(X, y, sample_weight, datafit, fit_intercept):
     if fit_intercept:
         xt_dot(X_kernel, s, all_cols, x_mean)
     centre = fit_intercept and datafit.intercept_mode == "centre"
-    y_offset = float(s @ y) if centre else 0.0
+    y_offset = s @ y if centre else 0.0
     x_offset = x_mean if centre else np.zeros(n_features)
     raw_sq = np.empty(n_features)
     centred_sq_norms(X_kernel, s, np.zeros(n_features), all_cols, raw_sq)

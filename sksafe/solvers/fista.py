@@ -15,6 +15,7 @@ import copy
 import numpy as np
 
 from ..penalties._kernels import penalty_value, prox_1d
+from ..screening.gap_safe import SeparableGeometry
 from ._design import add_columns, xt_dot
 from ._states import ProxNewtonState
 
@@ -71,8 +72,7 @@ def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0,
     means = _offsets(pb)
     state = ProxNewtonState(pb, datafit, a, b, positive, unpenalised, coef0, intercept0)
     active = screened_at == NOT_SCREENED
-    is_unpenalised = np.zeros(pb.n_features, dtype=bool)
-    is_unpenalised[unpenalised] = True
+    geometry = SeparableGeometry(pb, datafit, a, b, positive, unpenalised)
     cols = np.flatnonzero(active)
     all_cols = np.arange(pb.n_features)
     step = 1.0 / lipschitz_constant(pb, datafit, cols)
@@ -91,9 +91,9 @@ def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0,
             certified = copy.deepcopy(state)
             certified.polish()
             gap, cols, _, moved, _ = check_gap_and_screen(
-                pb, datafit, certified, [certified.theta()], active, screened_at,
-                is_unpenalised, a, b, positive, iteration=iteration, screening=screening,
-                history=history, verbose=verbose, start=start, primal_zero=primal_zero)
+                geometry, certified, [certified.theta()], active, screened_at,
+                iteration=iteration, screening=screening, history=history, verbose=verbose,
+                start=start, primal_zero=primal_zero)
             state = certified
             if gap <= tol_abs and not moved:
                 return state, iteration, history

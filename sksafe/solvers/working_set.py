@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..penalties._kernels import conjugate_sum, dual_scaling
-from ..screening.gap_safe import (evaluate_dual, gap_safe_radius, screening_priorities,
-                                  sphere_test)
+from ..screening.gap_safe import SeparableGeometry, gap_safe_radius
 from ._problem import make_problem
 from ._states import ProxNewtonState, QuadraticCDState
 
@@ -141,7 +139,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     norms = problem.screen_norms
     live = norms > 0
     unpenalised = np.flatnonzero((a == 0) & (b == 0) & live)
-    all_cols = np.arange(n_features)
+    geometry = SeparableGeometry(problem, datafit, a, b, positive, unpenalised)
 
     # P(0) and alpha_max from the point w = 0 with the unpenalised coordinates optimal
     zero_state = _make_state("cd" if solver == "cd" else "prox_newton", problem, datafit, a, b,
@@ -149,7 +147,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     zero_state.polish()
     primal_zero = zero_state.primal()
     theta_zero = zero_state.theta()
-    _, _, corr_zero = evaluate_dual(problem, datafit, theta_zero, all_cols, a, b, positive)
+    corr_zero = geometry.correlations_all(theta_zero)
     corr_zero[~live] = 0.0
     alpha_max = penalty.alpha_max(corr_zero)
     tol_abs = tol * primal_zero
@@ -180,18 +178,29 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
             state.b0 = zero_state.b0  # the polished intercept of the zero point
             state.z = zero_state.z.copy()
         iterations, history, theta_best = _outer_loop(
-            problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init,
-            tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
+            geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
             verbose=verbose, start=start, primal_zero=primal_zero,
             known=(theta_zero, corr_zero) if starts_at_zero else None)
 
-    # one full-problem gap, with every feature back in the dual constraint
+    return certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
+                   primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
+                   alpha_max=alpha_max, history=history)
+
+
+def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iterations, screened_at,
+            alpha_max, history):
+    """The full-problem duality gap at the final point, as a :class:`SolveResult`.
+
+    Every unit is back in the dual constraint, so the certificate does not rely on
+    the screening having been right. ``theta_best`` (the best candidate of the last
+    outer iteration) competes with the final point's own dual candidate.
+    """
     state.polish()
+    all_units = np.arange(geometry.n_units)
     theta = state.theta()
-    dual, kappa, _ = evaluate_dual(problem, datafit, theta, all_cols, a, b, positive)
+    dual, kappa, _ = geometry.evaluate(theta, all_units, full=True)
     if theta_best is not None and not np.array_equal(theta_best, theta):
-        dual_best, kappa_best, _ = evaluate_dual(problem, datafit, theta_best, all_cols, a, b,
-                                                 positive)
+        dual_best, kappa_best, _ = geometry.evaluate(theta_best, all_units, full=True)
         if dual_best > dual:
             theta, dual, kappa = theta_best, dual_best, kappa_best
     primal = state.primal()
@@ -202,29 +211,27 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         warnings.warn(
             f"Objective did not converge: relative duality gap {relative_gap:.3e} > tol "
             f"{tol:.3e} after {iterations} iterations. Increase max_iter, or tol.",
-            ConvergenceWarning, stacklevel=3)
-    n_epochs = getattr(state, "epochs", 0)
+            ConvergenceWarning, stacklevel=4)
+    intercept = state.intercept()
     return SolveResult(
-        coef=state.w.copy(), intercept=float(state.intercept()), primal=float(primal),
-        gap=float(gap), primal_zero=float(primal_zero), relative_gap=float(relative_gap),
-        converged=bool(converged), n_iter=int(iterations), n_epochs=int(n_epochs),
-        dual_point=kappa * theta, screened_at=screened_at, alpha_max=float(alpha_max),
-        history=history)
+        coef=state.w.copy(), intercept=intercept if np.ndim(intercept) else float(intercept),
+        primal=float(primal), gap=float(gap), primal_zero=float(primal_zero),
+        relative_gap=float(relative_gap), converged=bool(converged), n_iter=int(iterations),
+        n_epochs=int(getattr(state, "epochs", 0)), dual_point=kappa * theta,
+        screened_at=screened_at, alpha_max=float(alpha_max), history=history)
 
 
-def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_at, dual_init, *,
-                tol_abs, max_iter, p0, budget, screening, verbose, start, primal_zero,
-                known=None):
+def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p0, budget,
+                screening, verbose, start, primal_zero, known=None):
     """Working-set iterations: gap, screening, working set, subproblem.
 
-    Returns ``(iterations, history, theta)`` with ``theta`` the best dual candidate
-    of the last gap evaluation (an extrapolated point is often better than the
-    current residual, and the final certificate uses both).
+    Units are features (separable penalties) or groups (block penalties): the
+    ``geometry`` supplies their dual norms, sphere test and priorities. Returns
+    ``(iterations, history, theta)`` with ``theta`` the best dual candidate of the
+    last gap evaluation (an extrapolated point is often better than the current
+    residual, and the final certificate uses both).
     """
-    norms = problem.screen_norms
     active = screened_at == NOT_SCREENED
-    is_unpenalised = np.zeros(problem.n_features, dtype=bool)
-    is_unpenalised[unpenalised] = True
     history = []
     candidates = []
     if dual_init is not None:
@@ -233,16 +240,17 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
             candidates.append(theta_init)
     previous_ws, previous_gap = None, np.inf
     iteration = 0
+    theta_best = None
     for iteration in range(1, max_iter + 1):
         state.polish()
         if iteration == 1 and known is not None:
             candidates.insert(0, known[0])  # the state is still at the point of ``known``
         else:
             candidates.insert(0, state.theta())
-        gap, cols, scaled_corr, moved, theta_best = check_gap_and_screen(
-            problem, datafit, state, candidates, active, screened_at, is_unpenalised, a, b,
-            positive, iteration=iteration, screening=screening, history=history,
-            verbose=verbose, start=start, primal_zero=primal_zero, ranking_cols=previous_ws,
+        gap, units, dual_norms, moved, theta_best = check_gap_and_screen(
+            geometry, state, candidates, active, screened_at, iteration=iteration,
+            screening=screening, history=history, verbose=verbose, start=start,
+            primal_zero=primal_zero, ranking_units=previous_ws,
             known=known if iteration == 1 else None)
         candidates = []
         if gap <= tol_abs and not moved:
@@ -250,82 +258,74 @@ def _outer_loop(problem, datafit, state, a, b, positive, unpenalised, screened_a
         if iteration == max_iter:
             break
 
-        priorities = screening_priorities(scaled_corr, norms[cols], a[cols], positive)
-        forced = (state.w[cols] != 0.0) | is_unpenalised[cols]
+        priorities = geometry.priorities(dual_norms, units)
+        forced = geometry.nonzero(state, units) | geometry.unpenalised[units]
         priorities[forced] = -np.inf
         ws_size = max(p0, 2 * int(np.count_nonzero(forced)))
         if previous_ws is not None and ws_size <= previous_ws.size:
             ws_size = max(ws_size, previous_ws.size)
-        ws_size = min(ws_size, cols.size)
-        if ws_size < cols.size:
-            ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+        ws_size = min(ws_size, units.size)
+        if ws_size < units.size:
+            ws = np.sort(units[np.argpartition(priorities, ws_size - 1)[:ws_size]])
         else:
-            ws = cols
-        if (previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < cols.size
+            ws = units
+        if (previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < units.size
                 and gap > 0.5 * previous_gap):
-            # the same working set again and the gap stalls: features outside it matter
-            ws_size = min(2 * ws.size, cols.size)
-            ws = np.sort(cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+            # the same working set again and the gap stalls: units outside it matter
+            ws_size = min(2 * ws.size, units.size)
+            ws = np.sort(units[np.argpartition(priorities, ws_size - 1)[:ws_size]])
         previous_ws, previous_gap = ws, gap
         history[-1]["ws_size"] = int(ws.size)
-        inner_tol = tol_abs if ws.size == cols.size else max(0.3 * gap, 0.5 * tol_abs)
+        inner_tol = tol_abs if ws.size == units.size else max(0.3 * gap, 0.5 * tol_abs)
         theta_inner = state.solve_subproblem(ws, inner_tol, budget)
         if theta_inner is not None:
             candidates.append(theta_inner)
     return iteration, history, theta_best
 
 
-def check_gap_and_screen(problem, datafit, state, candidates, active, screened_at,
-                         is_unpenalised, a, b, positive, *, iteration, screening, history,
-                         verbose, start, primal_zero, ranking_cols=None, known=None):
+def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, iteration,
+                         screening, history, verbose, start, primal_zero, ranking_units=None,
+                         known=None):
     """Best dual point among ``candidates``, duality gap, and the Gap Safe sphere test.
 
-    With several candidates, ``ranking_cols`` (the last working set) ranks them by
-    their dual value restricted to those features, and only the best one pays for
-    the pass over every active feature. ``known`` may hold ``(theta, corr)`` with
+    With several candidates, ``ranking_units`` (the last working set) ranks them by
+    their dual value restricted to those units, and only the best one pays for
+    the pass over every active unit. ``known`` may hold ``(theta, corr_all)`` with
     the correlations of ``theta`` over *all* features already computed.
-    Screened features are zeroed in ``state``, removed from ``active`` and stamped
+    Screened units are zeroed in ``state``, removed from ``active`` and stamped
     in ``screened_at``; a record is appended to ``history``. Returns
-    ``(gap, cols, scaled_corr, moved, theta)``: the gap, the features still active
-    with their scaled correlations, whether screening zeroed a non-zero
+    ``(gap, units, dual_norms, moved, theta)``: the gap, the units still active
+    with their dual norms at the scaled point, whether screening zeroed a non-zero
     coefficient (then the gap no longer describes the current point), and the
     best (unscaled) dual candidate.
     """
-    norms = problem.screen_norms
-    cols = np.flatnonzero(active)
-    if len(candidates) > 1 and ranking_cols is not None:
-        ranks = [evaluate_dual(problem, datafit, theta, ranking_cols, a, b, positive)[0]
-                 for theta in candidates]
+    units = np.flatnonzero(active)
+    if len(candidates) > 1 and ranking_units is not None:
+        ranks = [geometry.evaluate(theta, ranking_units)[0] for theta in candidates]
         candidates = [candidates[int(np.argmax(ranks))]]
     best = None
     for theta in candidates:
-        if known is not None and theta is known[0]:
-            corr = known[1][cols]
-            kappa = dual_scaling(corr, cols, a, b, positive)
-            dual = (datafit.dual_value(kappa * theta, problem.y, problem.s)
-                    - conjugate_sum(corr, kappa, cols, a, b, positive))
-        else:
-            dual, kappa, corr = evaluate_dual(problem, datafit, theta, cols, a, b, positive)
+        corr_all = known[1] if known is not None and theta is known[0] else None
+        dual, _, dual_norms = geometry.evaluate(theta, units, corr_all)
         if best is None or dual > best[0]:
-            best = (dual, kappa, corr, theta)
-    dual, kappa, corr, theta = best
+            best = (dual, dual_norms, theta)
+    dual, dual_norms, theta = best
     primal = state.primal()
     gap = primal - dual
-    scaled_corr = kappa * corr
     n_newly = 0
     moved = False
-    if screening and datafit.gamma is not None and np.isfinite(gap):
-        radius = gap_safe_radius(gap, datafit.gamma)
-        out = sphere_test(scaled_corr, radius, norms[cols], a[cols], positive)
-        out &= ~is_unpenalised[cols]
+    if screening and geometry.gamma is not None and np.isfinite(gap):
+        radius = gap_safe_radius(gap, geometry.gamma)
+        out = geometry.sphere_test(dual_norms, radius, units)
         if np.any(out):
-            newly = cols[out]
-            moved = bool(np.any(state.w[newly] != 0.0))
+            newly = units[out]
+            moved = bool(np.any(geometry.nonzero(state, newly)))
             state.zero_out(newly)
             active[newly] = False
             screened_at[newly] = iteration
             n_newly = newly.size
-            cols, scaled_corr = cols[~out], scaled_corr[~out]
+            units, dual_norms = units[~out], dual_norms[~out]
+        moved |= geometry.screen_within(state, radius, units)
     record = {"iteration": iteration, "gap": float(gap),
               "relative_gap": float(gap / primal_zero) if primal_zero > 0 else 0.0,
               "primal": float(primal), "n_screened": int(np.sum(~active)),
@@ -334,5 +334,5 @@ def check_gap_and_screen(problem, datafit, state, candidates, active, screened_a
     history.append(record)
     if verbose:
         print(f"[sksafe] iter {iteration:4d}  gap {gap:.3e}  rel {record['relative_gap']:.3e}"
-              f"  screened {record['n_screened']}/{problem.n_features}")
-    return gap, cols, scaled_corr, moved, theta
+              f"  screened {record['n_screened']}/{geometry.n_units}")
+    return gap, units, dual_norms, moved, theta
