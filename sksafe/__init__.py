@@ -2,16 +2,20 @@
 
 Estimators: :class:`SparseGLM`, :class:`SafeScreeningLasso`,
 :class:`SafeScreeningElasticNet`, :class:`SafeScreeningLogisticRegression`,
-:class:`SparseHuberRegressor`, :class:`SparsePoissonRegressor`.
+:class:`SparseHuberRegressor`, :class:`SparsePoissonRegressor`,
+:class:`SafeScreeningGroupLasso`, :class:`SafeScreeningSparseGroupLasso`,
+:class:`SafeScreeningMultiTaskLasso`, :class:`SafeScreeningMultiTaskElasticNet`.
 Building blocks: :mod:`sksafe.datafits`, :mod:`sksafe.penalties`,
 :mod:`sksafe.solvers`, :mod:`sksafe.screening`; data: :mod:`sksafe.datasets`.
 """
-from .estimators import (SafeScreeningElasticNet, SafeScreeningLasso,
-                         SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor,
-                         SparsePoissonRegressor)
+from .estimators import (SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreeningLasso,
+                         SafeScreeningLogisticRegression, SafeScreeningMultiTaskElasticNet,
+                         SafeScreeningMultiTaskLasso, SafeScreeningSparseGroupLasso, SparseGLM,
+                         SparseHuberRegressor, SparsePoissonRegressor)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
            "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor",
-           "__version__"]
+           "SafeScreeningGroupLasso", "SafeScreeningSparseGroupLasso",
+           "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet", "__version__"]

@@ -6,11 +6,12 @@ sparse input, n_features_in_, ...) as separate test cases; no check is expected 
 """
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,
-                    SafeScreeningLogisticRegression, SparseGLM, SparseHuberRegressor,
-                    SparsePoissonRegressor)
-from sksafe.datafits import Huber, Logistic
-from sksafe.penalties import L1, ElasticNet
+from sksafe import (SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreeningLasso,
+                    SafeScreeningLogisticRegression, SafeScreeningMultiTaskElasticNet,
+                    SafeScreeningMultiTaskLasso, SafeScreeningSparseGroupLasso, SparseGLM,
+                    SparseHuberRegressor, SparsePoissonRegressor)
+from sksafe.datafits import Huber, Logistic, QuadraticMultiTask
+from sksafe.penalties import L1, L21, ElasticNet, GroupL1
 
 ESTIMATORS = [
     SafeScreeningLasso(),
@@ -23,6 +24,12 @@ ESTIMATORS = [
     SparseHuberRegressor(),
     SparseGLM(datafit=Huber(), penalty=L1(0.01)),
     SparsePoissonRegressor(alpha=0.01),
+    SafeScreeningGroupLasso(alpha=0.1),
+    SafeScreeningSparseGroupLasso(alpha=0.1),
+    SafeScreeningMultiTaskLasso(alpha=0.1),
+    SafeScreeningMultiTaskElasticNet(alpha=0.1),
+    SparseGLM(penalty=GroupL1(0.1)),
+    SparseGLM(datafit=QuadraticMultiTask(), penalty=L21(0.1, l1_ratio=0.5)),
 ]
 
 

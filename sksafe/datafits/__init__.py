@@ -1,8 +1,10 @@
-"""Datafits: ``Quadratic``, ``Logistic``, ``Huber`` and ``Poisson`` (see :mod:`sksafe.datafits.base`)."""
+"""Datafits: ``Quadratic``, ``Logistic``, ``Huber``, ``Poisson`` and ``QuadraticMultiTask`` (see :mod:`sksafe.datafits.base`)."""
 from .base import BaseDatafit
 from .huber import Huber
 from .logistic import Logistic
+from .multitask import QuadraticMultiTask
 from .poisson import Poisson
 from .quadratic import Quadratic
 
-__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson"]
+__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson",
+           "QuadraticMultiTask"]

@@ -1,9 +1,13 @@
 """scikit-learn estimators built on the solvers of :mod:`sksafe.solvers`."""
 from .base import SparseGLM
+from .group import SafeScreeningGroupLasso, SafeScreeningSparseGroupLasso
 from .huber import SparseHuberRegressor
 from .linear import SafeScreeningElasticNet, SafeScreeningLasso
 from .logistic import SafeScreeningLogisticRegression
+from .multitask import SafeScreeningMultiTaskElasticNet, SafeScreeningMultiTaskLasso
 from .poisson import SparsePoissonRegressor
 
 __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
-           "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor"]
+           "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor",
+           "SafeScreeningGroupLasso", "SafeScreeningSparseGroupLasso",
+           "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet"]

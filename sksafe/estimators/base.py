@@ -48,6 +48,9 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
     penalty objects they stand for.
     """
 
+    #: whether ``y`` is a matrix of targets (one column per task)
+    _multi_output = False
+
     def _datafit_penalty(self):
         raise NotImplementedError
 
@@ -71,7 +74,7 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
         self._check_solver_params()
         datafit, penalty = self._datafit_penalty()
         classifier = self._is_classifier()
-        X, y = check_Xy(self, X, y, classifier=classifier)
+        X, y = check_Xy(self, X, y, classifier=classifier, multi_output=self._multi_output)
         sample_weight = check_weights(sample_weight, X)
         if classifier:
             y = self._encode_binary(y, sample_weight)
@@ -85,18 +88,25 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
     def _warm_point(self, X):
         """``(coef, intercept, dual point)`` of the previous fit when ``warm_start``."""
         if not (self.warm_start and hasattr(self, "coef_")
-                and self.coef_.shape == (X.shape[1],)):
+                and self.coef_.shape[-1] == X.shape[1]):
             return None
         dual = self.fit_report_.dual_point
-        return (self.coef_, float(self.intercept_),
-                dual if dual.shape[0] == X.shape[0] else None)
+        intercept = self.intercept_ if self._multi_output else float(self.intercept_)
+        return (self.coef_.T, intercept, dual if dual.shape[0] == X.shape[0] else None)
 
     def _set_fitted(self, report, dtype):
-        self.coef_ = report.coef.astype(dtype, copy=False)
-        self.intercept_ = dtype.type(report.intercept) if self.fit_intercept else dtype.type(0)
+        # multi-task coefficients in scikit-learn's layout, (n_tasks, n_features)
+        self.coef_ = np.ascontiguousarray(report.coef.T).astype(dtype, copy=False)
+        if report.coef.ndim == 2:
+            self.intercept_ = np.asarray(report.intercept, dtype=dtype)
+        else:
+            self.intercept_ = (dtype.type(report.intercept) if self.fit_intercept
+                               else dtype.type(0))
         self.n_iter_ = report.n_iter
         self.dual_gap_ = report.relative_gap
-        self.n_screened_ = int(np.sum(report.screened_at >= 0))
+        screened = (report.screened_at >= 0 if report.screened_features is None
+                    else report.screened_features)
+        self.n_screened_ = int(np.sum(screened))
         self.alpha_max_ = report.alpha_max
         self.fit_report_ = report
 
@@ -109,10 +119,12 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
         """
         check_is_fitted(self)
         X = check_X_predict(self, X)
+        if self.coef_.ndim == 2:
+            return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
 
@@ -188,8 +200,12 @@ class SparseGLM(BaseSparseRegressor):
     def _datafit_penalty(self):
         datafit = Quadratic() if self.datafit is None else self.datafit
         penalty = L1(alpha=1.0) if self.penalty is None else self.penalty
-        if getattr(penalty, "family", None) != "separable_elastic_net":
+        family = getattr(penalty, "family", None)
+        if family not in ("separable_elastic_net", "block"):
             raise ValueError(f"penalty {penalty!r} is not supported by this version's solvers.")
+        if getattr(datafit, "multi_output", False) and family != "block":
+            raise ValueError(f"the multi-task datafit {datafit!r} needs a block penalty "
+                             f"(L21, GroupL1, SparseGroupL1), got {penalty!r}.")
         for method in ("value", "raw_grad", "raw_hessian", "dual_value", "check_target"):
             if not callable(getattr(datafit, method, None)):
                 raise ValueError(f"datafit {datafit!r} lacks the method {method!r}.")
@@ -198,8 +214,15 @@ class SparseGLM(BaseSparseRegressor):
     def _is_classifier(self):
         return bool(getattr(self.datafit, "is_classifier", False))
 
+    @property
+    def _multi_output(self):
+        return bool(getattr(self.datafit, "multi_output", False))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if self._multi_output:
+            tags.target_tags.multi_output = True
+            tags.target_tags.single_output = False
         if self._is_classifier():
             tags.estimator_type = "classifier"
             tags.classifier_tags = ClassifierTags(multi_class=False)

@@ -1,5 +1,9 @@
-"""Penalties: ``L1``, ``ElasticNet``, ``WeightedL1`` (see :mod:`sksafe.penalties.base`)."""
+"""Penalties: ``L1``, ``ElasticNet``, ``WeightedL1`` (separable, :mod:`sksafe.penalties.base`) and
+``GroupL1``, ``SparseGroupL1``, ``L21`` (block, :mod:`sksafe.penalties.group`)."""
 from .base import BaseSeparablePenalty
+from .group import L21, BaseBlockPenalty, GroupL1, SparseGroupL1, groups_from_labels
 from .separable import L1, ElasticNet, WeightedL1
 
-__all__ = ["BaseSeparablePenalty", "L1", "ElasticNet", "WeightedL1"]
+__all__ = ["BaseSeparablePenalty", "L1", "ElasticNet", "WeightedL1",
+           "BaseBlockPenalty", "GroupL1", "SparseGroupL1", "L21",
+           "groups_from_labels"]

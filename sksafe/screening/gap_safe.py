@@ -137,6 +137,6 @@ class SeparableGeometry:
     def nonzero(self, state, units):
         return state.w[units] != 0.0
 
-    def screen_within(self, state, radius, units):
+    def screen_within(self, state, radius, units, theta):
         """No second level for features: returns ``False`` (nothing moved)."""
         return False

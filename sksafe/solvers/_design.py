@@ -130,3 +130,89 @@ def centred_sq_norms(X, s, means, cols, out):
     for k in range(cols.shape[0]):
         j = cols[k]
         out[k] = col_centred_sq_norm(X, j, s, means[j])
+
+
+def col_dot_rows(X, j, R, out):
+    """``out[t] = sum_i X[i, j] * R[i, t]`` for a C-ordered ``R`` of shape (n, T)."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+def col_axpy_rows_scaled(X, j, coefs, s, R):
+    """``R[i, t] += coefs[t] * s[i] * X[i, j]`` for a C-ordered ``R`` of shape (n, T)."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+@overload(col_dot_rows, jit_options={"cache": True})
+def _ol_col_dot_rows(X, j, R, out):
+    if _is_dense(X):
+        def impl(X, j, R, out):
+            out[:] = 0.0
+            for i in range(X.shape[0]):
+                x = X[i, j]
+                if x != 0.0:
+                    for t in range(R.shape[1]):
+                        out[t] += x * R[i, t]
+    else:
+        def impl(X, j, R, out):
+            data, indices, indptr = X
+            out[:] = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                x = data[k]
+                i = indices[k]
+                for t in range(R.shape[1]):
+                    out[t] += x * R[i, t]
+    return impl
+
+
+@overload(col_axpy_rows_scaled, jit_options={"cache": True})
+def _ol_col_axpy_rows_scaled(X, j, coefs, s, R):
+    if _is_dense(X):
+        def impl(X, j, coefs, s, R):
+            for i in range(X.shape[0]):
+                x = s[i] * X[i, j]
+                if x != 0.0:
+                    for t in range(R.shape[1]):
+                        R[i, t] += coefs[t] * x
+    else:
+        def impl(X, j, coefs, s, R):
+            data, indices, indptr = X
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                x = s[i] * data[k]
+                for t in range(R.shape[1]):
+                    R[i, t] += coefs[t] * x
+    return impl
+
+
+def col_pair_dot(X, j, k, s):
+    """Return ``sum_i s_i X[i, j] X[i, k]``."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+@overload(col_pair_dot, jit_options={"cache": True})
+def _ol_col_pair_dot(X, j, k, s):
+    if _is_dense(X):
+        def impl(X, j, k, s):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                acc += s[i] * X[i, j] * X[i, k]
+            return acc
+    else:
+        def impl(X, j, k, s):
+            # both index lists are sorted: one merge pass
+            data, indices, indptr = X
+            p, p_end = indptr[j], indptr[j + 1]
+            q, q_end = indptr[k], indptr[k + 1]
+            acc = 0.0
+            while p < p_end and q < q_end:
+                ip, iq = indices[p], indices[q]
+                if ip == iq:
+                    acc += s[ip] * data[p] * data[q]
+                    p += 1
+                    q += 1
+                elif ip < iq:
+                    p += 1
+                else:
+                    q += 1
+            return acc
+    return impl

@@ -20,8 +20,9 @@ class SolveResult:
 
     Attributes
     ----------
-    coef : ndarray of float64, shape (n_features,)
-    intercept : float
+    coef : ndarray of float64, shape (n_features,) or (n_features, n_tasks)
+        (the second for multi-task datafits).
+    intercept : float or ndarray of shape (n_tasks,)
     primal : float
         ``P(w)`` at the returned point.
     gap : float
@@ -36,7 +37,7 @@ class SolveResult:
         Outer (working-set) iterations.
     n_epochs : int
         Inner iterations (CD epochs, or prox-Newton steps).
-    dual_point : ndarray of float64, shape (n_samples,)
+    dual_point : ndarray of float64, shape (n_samples,) or (n_samples, n_tasks)
         The feasible dual point that certifies ``gap``.
     screened_at : ndarray of int, shape (n_features,)
         Outer iteration at which each feature was screened out: 0 means before the
@@ -46,6 +47,9 @@ class SolveResult:
         ``relative_gap``, ``primal``, ``n_screened``, ``ws_size``, ``time``.
     alpha_max : float
         Smallest ``alpha`` giving ``w = 0`` for this penalty family.
+    screened_features : ndarray of bool, shape (n_features,) or None
+        Block penalties: features removed by screening on their own or with their
+        group (``screened_at`` then counts groups); ``None`` for separable penalties.
     """
 
     coef: np.ndarray
@@ -61,6 +65,7 @@ class SolveResult:
     screened_at: np.ndarray
     alpha_max: float
     history: list = field(default_factory=list)
+    screened_features: np.ndarray = None
 
 
 def _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef, intercept):
@@ -129,8 +134,18 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     -------
     SolveResult
     """
-    solver = resolve_solver(solver, datafit)
     start = time.perf_counter()
+    if getattr(penalty, "family", None) == "block":
+        if solver not in ("auto", "cd"):
+            raise ValueError(f"block penalties are solved by block coordinate descent "
+                             f"(solver='auto' or 'cd'), got solver={solver!r}.")
+        if problem is None:
+            problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+        from .block import solve_block
+        return solve_block(problem, datafit, penalty, coef_init=coef_init, dual_init=dual_init,
+                           tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0,
+                           screening=screening, verbose=verbose, start=start)
+    solver = resolve_solver(solver, datafit)
     if problem is None:
         problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
     n_features = problem.n_features
@@ -188,7 +203,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
 
 
 def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iterations, screened_at,
-            alpha_max, history):
+            alpha_max, history, stacklevel=4):
     """The full-problem duality gap at the final point, as a :class:`SolveResult`.
 
     Every unit is back in the dual constraint, so the certificate does not rely on
@@ -211,7 +226,7 @@ def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iteration
         warnings.warn(
             f"Objective did not converge: relative duality gap {relative_gap:.3e} > tol "
             f"{tol:.3e} after {iterations} iterations. Increase max_iter, or tol.",
-            ConvergenceWarning, stacklevel=4)
+            ConvergenceWarning, stacklevel=stacklevel)
     intercept = state.intercept()
     return SolveResult(
         coef=state.w.copy(), intercept=intercept if np.ndim(intercept) else float(intercept),
@@ -325,7 +340,7 @@ def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, it
             screened_at[newly] = iteration
             n_newly = newly.size
             units, dual_norms = units[~out], dual_norms[~out]
-        moved |= geometry.screen_within(state, radius, units)
+        moved |= geometry.screen_within(state, radius, units, theta)
     record = {"iteration": iteration, "gap": float(gap),
               "relative_gap": float(gap / primal_zero) if primal_zero > 0 else 0.0,
               "primal": float(primal), "n_screened": int(np.sum(~active)),

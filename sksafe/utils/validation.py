@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 
-def check_Xy(estimator, X, y, *, classifier, reset=True):
+def check_Xy(estimator, X, y, *, classifier, reset=True, multi_output=False):
     """Validate ``X`` (dense float32/float64 or any scipy.sparse format) and ``y``.
 
     Sparse input stays sparse (CSR/COO are converted to CSC by the solver, never
@@ -16,7 +16,7 @@ def check_Xy(estimator, X, y, *, classifier, reset=True):
     X, y = validate_data(
         estimator, X, y, reset=reset,
         accept_sparse=["csc", "csr", "coo"], dtype=[np.float64, np.float32],
-        order="F", y_numeric=not classifier, multi_output=False,
+        order="F", y_numeric=not classifier, multi_output=multi_output,
         ensure_min_samples=2 if classifier else 1, accept_large_sparse=True)
     return X, y
 
