@@ -5,6 +5,7 @@ from numba import njit
 from ..penalties._group_kernels import (block_dual_norms, block_dual_scaling, block_penalty_value,
                                         block_prox, unit_rows)
 from ._design import FASTMATH, col_axpy_rows_scaled, col_dot_rows, col_pair_dot
+from ._kernels import combine_rows, extrapolation_weights
 
 @njit(cache=True, fastmath=FASTMATH)
 def block_correlations(X, theta, x_offset, theta_sums, group_ptr, group_rows, live_rows, units,
@@ -70,8 +71,54 @@ def _residual_objective(rho, s, Y):
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws, rows_ws, W, R, shift,
+                      W_acc):
+    """Move to ``W_acc`` (rows ``rows_ws``, flattened) if it lowers the objective.
+
+    The residual of the extrapolated point is updated from the current one, in
+    ``O(n T + nnz(ws))``; returns whether the point was taken.
+    """
+    n, T = R.shape
+    rho = np.empty((n, T))
+    for i in range(n):
+        for t in range(T):
+            rho[i, t] = R[i, t] + s[i] * shift[t]
+    quad, _ = _residual_objective(rho, s, Y)
+    current = 0.5 * quad + block_penalty_value(W, ws, group_ptr, group_rows, a, c, b)
+    R_acc = R.copy()
+    shift_acc = shift.copy()
+    W_old = np.empty((rows_ws.shape[0], T))
+    delta = np.empty(T)
+    for r in range(rows_ws.shape[0]):
+        j = rows_ws[r]
+        moved = False
+        for t in range(T):
+            W_old[r, t] = W[j, t]
+            delta[t] = W[j, t] - W_acc[r * T + t]
+            if delta[t] != 0.0:
+                moved = True
+            W[j, t] = W_acc[r * T + t]
+        if moved:
+            col_axpy_rows_scaled(X, j, delta, s, R_acc)
+            for t in range(T):
+                shift_acc[t] -= x_offset[j] * delta[t]
+    for i in range(n):
+        for t in range(T):
+            rho[i, t] = R_acc[i, t] + s[i] * shift_acc[t]
+    quad, _ = _residual_objective(rho, s, Y)
+    if 0.5 * quad + block_penalty_value(W, ws, group_ptr, group_rows, a, c, b) < current:
+        R[:, :] = R_acc
+        shift[:] = shift_acc
+        return True
+    for r in range(rows_ws.shape[0]):
+        for t in range(T):
+            W[rows_ws[r], t] = W_old[r, t]
+    return False
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c, a, b, live_rows,
-                         ws, W, R, shift, max_epochs, tol, gap_freq, theta_best):
+                         ws, W, R, shift, max_epochs, tol, gap_freq, n_extrapolation, theta_best):
     """Cyclic block coordinate descent on the groups ``ws`` for the (multi-task) quadratic.
 
     Minimises ``sum_i s_i ||y_i - W^T x_c,i||^2 / 2 + sum_{g in ws} Omega_g(W_g)`` with
@@ -81,7 +128,9 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
     step of length ``1 / lipschitz[g]`` (the largest eigenvalue of the group's weighted
     centred Gram matrix, so the step is exact coordinate minimisation for singleton
     groups: scikit-learn's multi-task solver; Qin, Scheinberg & Goldfarb, 2013, for
-    groups). Every ``gap_freq`` epochs the duality gap of the subproblem is
+    groups). Every epoch feeds Anderson extrapolation of the iterate (the
+    extrapolated point is kept only if it lowers the objective; Bertrand & Massias,
+    AISTATS 2021, as skglm's group solver does). Every ``gap_freq`` epochs the duality gap of the subproblem is
     evaluated at ``rho`` and the loop stops once it is ``<= tol``; the best dual
     point (unscaled) is written into ``theta_best``. Rows with ``live_rows[j]`` false
     are screened: fixed at zero. Returns ``(epochs, gap)``.
@@ -100,6 +149,9 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
     row_max = np.empty(rows_ws.shape[0])
     rho = np.empty((n, T))
     sums = np.empty(T)
+    K = n_extrapolation
+    history = np.zeros((K + 1, rows_ws.shape[0] * T))
+    n_hist = 0
     best_dual = -np.inf
     gap = np.inf
     epoch = 0
@@ -134,6 +186,17 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
                     for t in range(T):
                         shift[t] -= x_offset[j] * delta[t]
                         W[j, t] = U[r, t]
+        if K > 0:
+            for r in range(rows_ws.shape[0]):
+                for t in range(T):
+                    history[n_hist, r * T + t] = W[rows_ws[r], t]
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                ok, coefs = extrapolation_weights(history, K + 1)
+                if ok:
+                    _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws,
+                                      rows_ws, W, R, shift, combine_rows(coefs, history))
         if gap_freq > 0 and ((epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1):
             for i in range(n):
                 for t in range(T):

@@ -144,22 +144,30 @@ def col_axpy_rows_scaled(X, j, coefs, s, R):
 
 @overload(col_dot_rows, jit_options={"cache": True})
 def _ol_col_dot_rows(X, j, R, out):
+    # one task is the common case (group lasso): a 1-D contiguous view lets LLVM vectorise
     if _is_dense(X):
         def impl(X, j, R, out):
+            T = R.shape[1]
+            if T == 1:
+                out[0] = col_dot(X, j, R.reshape(R.shape[0]))
+                return
             out[:] = 0.0
             for i in range(X.shape[0]):
                 x = X[i, j]
-                if x != 0.0:
-                    for t in range(R.shape[1]):
-                        out[t] += x * R[i, t]
+                for t in range(T):
+                    out[t] += x * R[i, t]
     else:
         def impl(X, j, R, out):
             data, indices, indptr = X
+            T = R.shape[1]
+            if T == 1:
+                out[0] = col_dot(X, j, R.reshape(R.shape[0]))
+                return
             out[:] = 0.0
             for k in range(indptr[j], indptr[j + 1]):
                 x = data[k]
                 i = indices[k]
-                for t in range(R.shape[1]):
+                for t in range(T):
                     out[t] += x * R[i, t]
     return impl
 
@@ -168,18 +176,25 @@ def _ol_col_dot_rows(X, j, R, out):
 def _ol_col_axpy_rows_scaled(X, j, coefs, s, R):
     if _is_dense(X):
         def impl(X, j, coefs, s, R):
+            T = R.shape[1]
+            if T == 1:
+                col_axpy_scaled(X, j, coefs[0], s, R.reshape(R.shape[0]))
+                return
             for i in range(X.shape[0]):
                 x = s[i] * X[i, j]
-                if x != 0.0:
-                    for t in range(R.shape[1]):
-                        R[i, t] += coefs[t] * x
+                for t in range(T):
+                    R[i, t] += coefs[t] * x
     else:
         def impl(X, j, coefs, s, R):
             data, indices, indptr = X
+            T = R.shape[1]
+            if T == 1:
+                col_axpy_scaled(X, j, coefs[0], s, R.reshape(R.shape[0]))
+                return
             for k in range(indptr[j], indptr[j + 1]):
                 i = indices[k]
                 x = s[i] * data[k]
-                for t in range(R.shape[1]):
+                for t in range(T):
                     R[i, t] += coefs[t] * x
     return impl
 

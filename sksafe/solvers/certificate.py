@@ -24,8 +24,9 @@ def duality_gap(X, y, datafit, penalty, coef, intercept=0.0, *, sample_weight=No
     y : ndarray of shape (n_samples,)
         Targets (``{-1, +1}`` for :class:`~sksafe.datafits.Logistic`).
     datafit, penalty : sksafe datafit and penalty objects
-    coef : ndarray of shape (n_features,)
-    intercept : float, default=0.0
+    coef : ndarray of shape (n_features,) or (n_features, n_tasks)
+        (``W``, the second layout, for multi-task datafits.)
+    intercept : float or ndarray of shape (n_tasks,), default=0.0
     sample_weight : ndarray of shape (n_samples,), default=None
     fit_intercept : bool, default=True
         Whether the intercept is a free variable (``False`` fixes it to 0).
@@ -38,6 +39,9 @@ def duality_gap(X, y, datafit, penalty, coef, intercept=0.0, *, sample_weight=No
         ``gap / P(0)``, the quantity ``tol`` bounds in :func:`sksafe.solvers.solve`.
     """
     problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+    if getattr(penalty, "family", None) == "block":
+        from .block import block_duality_gap
+        return block_duality_gap(problem, datafit, penalty, coef, intercept)
     n_features = problem.n_features
     a, b = penalty.l1_l2_weights(n_features)
     positive = bool(penalty.positive)
