@@ -1,6 +1,7 @@
-"""Gap Safe screening: dual points, duality gaps, safe spheres (see :mod:`.gap_safe`)."""
-from .gap_safe import (correlations, evaluate_dual, gap_safe_radius,
+"""Gap Safe screening: dual points, duality gaps, safe spheres (see :mod:`.gap_safe`, :mod:`.group`)."""
+from .gap_safe import (SeparableGeometry, correlations, evaluate_dual, gap_safe_radius,
                        screening_priorities, sphere_test)
+from .group import BlockGeometry
 
 __all__ = ["correlations", "evaluate_dual", "gap_safe_radius", "screening_priorities",
-           "sphere_test"]
+           "sphere_test", "SeparableGeometry", "BlockGeometry"]
