@@ -10,8 +10,8 @@ from sksafe import (SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreen
                     SafeScreeningLogisticRegression, SafeScreeningMultiTaskElasticNet,
                     SafeScreeningMultiTaskLasso, SafeScreeningSparseGroupLasso, SparseGLM,
                     SparseHuberRegressor, SparsePoissonRegressor)
-from sksafe.datafits import Huber, Logistic, QuadraticMultiTask
-from sksafe.penalties import L1, L21, ElasticNet, GroupL1
+from sksafe.datafits import Huber, Logistic, Multinomial, QuadraticMultiTask
+from sksafe.penalties import L1, L21, ElasticNet, EntrywiseL1, GroupL1
 
 ESTIMATORS = [
     SafeScreeningLasso(),
@@ -30,6 +30,13 @@ ESTIMATORS = [
     SafeScreeningMultiTaskElasticNet(alpha=0.1),
     SparseGLM(penalty=GroupL1(0.1)),
     SparseGLM(datafit=QuadraticMultiTask(), penalty=L21(0.1, l1_ratio=0.5)),
+    # tight tol: the weight-equivalence checks compare two fits at 1e-7 (the default
+    # tol=1e-4 certifies the objective, not seven digits of the probabilities)
+    SafeScreeningLogisticRegression(multi_class="multinomial", tol=1e-10),
+    SafeScreeningLogisticRegression(multi_class="multinomial", multinomial_penalty="group",
+                                    tol=1e-10),
+    SparseGLM(datafit=Multinomial(), penalty=EntrywiseL1(0.01), tol=1e-10),
+    SparseGLM(datafit=Logistic(), penalty=GroupL1(0.01)),
 ]
 
 

@@ -1,10 +1,11 @@
-"""Datafits: ``Quadratic``, ``Logistic``, ``Huber``, ``Poisson`` and ``QuadraticMultiTask`` (see :mod:`sksafe.datafits.base`)."""
+"""Datafits: ``Quadratic``, ``Logistic``, ``Huber``, ``Poisson``, ``QuadraticMultiTask`` and ``Multinomial`` (see :mod:`sksafe.datafits.base`)."""
 from .base import BaseDatafit
 from .huber import Huber
 from .logistic import Logistic
+from .multinomial import Multinomial
 from .multitask import QuadraticMultiTask
 from .poisson import Poisson
 from .quadratic import Quadratic
 
 __all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson",
-           "QuadraticMultiTask"]
+           "QuadraticMultiTask", "Multinomial"]

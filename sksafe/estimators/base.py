@@ -77,7 +77,7 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
         X, y = check_Xy(self, X, y, classifier=classifier, multi_output=self._multi_output)
         sample_weight = check_weights(sample_weight, X)
         if classifier:
-            y = self._encode_binary(y, sample_weight)
+            y = self._encode_classes(y, sample_weight)
         report = self._solve(X, y, datafit, penalty, sample_weight, self._warm_point(X))
         self._set_fitted(report, X.dtype)
         return self
@@ -216,7 +216,9 @@ class SparseGLM(BaseSparseRegressor):
 
     @property
     def _multi_output(self):
-        return bool(getattr(self.datafit, "multi_output", False))
+        # a multi-output classifier (Multinomial) takes labels and one-hot encodes them
+        return (bool(getattr(self.datafit, "multi_output", False))
+                and not self._is_classifier())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -225,26 +227,34 @@ class SparseGLM(BaseSparseRegressor):
             tags.target_tags.single_output = False
         if self._is_classifier():
             tags.estimator_type = "classifier"
-            tags.classifier_tags = ClassifierTags(multi_class=False)
+            tags.classifier_tags = ClassifierTags(
+                multi_class=bool(getattr(self.datafit, "multi_output", False)))
             tags.regressor_tags = None
         return tags
 
-    def _encode_binary(self, y, sample_weight):
+    def _encode_classes(self, y, sample_weight):
+        """Labels to ``{-1, +1}`` (binary datafits) or one-hot rows (multi-output ones)."""
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
-        if encoder.classes_.size != 2:
+        multiclass = bool(getattr(self.datafit, "multi_output", False))
+        if encoder.classes_.size < 2 or (encoder.classes_.size != 2 and not multiclass):
             raise ValueError(
                 f"Only binary classification is supported by SparseGLM with datafit "
                 f"{self.datafit!r}; got {encoder.classes_.size} classes. Use "
-                f"SafeScreeningLogisticRegression (one-vs-rest) for multiclass.")
+                f"SafeScreeningLogisticRegression (one-vs-rest or multinomial) or the "
+                f"Multinomial datafit for multiclass.")
         codes = encoder.transform(y)
         check_weighted_classes(codes, sample_weight, encoder.classes_)
         self.classes_ = encoder.classes_
+        if multiclass:
+            return np.eye(encoder.classes_.size)[codes]
         return 2.0 * codes - 1.0
 
     def predict(self, X):
         scores = super().predict(X)
         if self._is_classifier():
+            if scores.ndim == 2:
+                return self.classes_[scores.argmax(axis=1)]
             return self.classes_[(scores > 0).astype(int)]
         return scores
 

@@ -1,14 +1,14 @@
 """Sparse logistic regression with dynamic Gap Safe screening (exact intercept)."""
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..datafits import Logistic
-from ..penalties import ElasticNet
+from ..datafits import Logistic, Multinomial
+from ..penalties import L21, ElasticNet, EntrywiseL1
 from ..utils.validation import (check_weighted_classes, check_weights, check_X_predict,
                                 check_Xy)
 from .base import _SolverParamsMixin
@@ -30,7 +30,18 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
     keeps the dual point feasible (``sum_i theta_i = 0``) and Gap Safe screening
     valid with an intercept. Solved by working-set proximal Newton.
 
-    Multiclass problems are fitted one-vs-rest (one binary model per class).
+    Multiclass problems are fitted one-vs-rest (one binary model per class) by
+    default. With ``multi_class="multinomial"`` one softmax model is fitted instead::
+
+        P(W, b) = (1 / n) sum_i s_i (log sum_k exp(x_i^T W_k + b_k) - x_i^T W_{y_i} - b_{y_i})
+                  + penalty(W)
+
+    (scikit-learn's multinomial ``LogisticRegression`` divided by ``n C``), with the
+    entrywise elastic net of ``alpha`` and ``l1_ratio``, or, with
+    ``multinomial_penalty="group"``, ``alpha (l1_ratio sum_j ||W_j||_2 + (1 - l1_ratio)
+    ||W||_F^2 / 2)``: each feature is kept or removed for all classes together. It is
+    solved by block prox-Newton with Gap Safe screening of features (2-strongly
+    concave dual). Binary problems are always one logistic model.
 
     Parameters
     ----------
@@ -47,6 +58,11 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         Outer working-set iterations (``solver="fista"``: ``100 * max_iter``
         proximal-gradient iterations, which ``n_iter_`` then counts).
     solver : {"auto", "prox_newton", "fista"}, default="auto"
+        ``"fista"`` is for one-vs-rest only.
+    multi_class : {"ovr", "multinomial"}, default="ovr"
+        How more than two classes are fitted.
+    multinomial_penalty : {"entrywise", "group"}, default="entrywise"
+        Penalty of the multinomial model (see above).
     screening : bool, default=True
         Dynamic Gap Safe screening on/off (same solution; off is slower).
     warm_start : bool, default=False
@@ -59,7 +75,7 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,) or (n_classes,)
-        Outer iterations per binary problem.
+        Outer iterations per binary problem (multinomial: shape (1,)).
     dual_gap_ : float or ndarray of shape (n_classes,)
         Relative duality gap reached (per class for one-vs-rest).
     n_screened_ : int or ndarray of shape (n_classes,)
@@ -67,13 +83,15 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
     alpha_max_ : float or ndarray of shape (n_classes,)
         Smallest ``alpha`` giving all-zero coefficients (per binary problem).
     fit_report_ : SolveResult or list of SolveResult
-        Gap history and screening record of each binary problem.
+        Gap history and screening record of each binary problem (multinomial: one
+        SolveResult, and ``dual_gap_``, ``n_screened_``, ``alpha_max_`` are scalars).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
     """
 
     def __init__(self, alpha=0.01, l1_ratio=1.0, fit_intercept=True, class_weight=None, tol=1e-4,
-                 max_iter=100, solver="auto", screening=True, warm_start=False, verbose=0):
+                 max_iter=100, solver="auto", multi_class="ovr", multinomial_penalty="entrywise",
+                 screening=True, warm_start=False, verbose=0):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -81,6 +99,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         self.tol = tol
         self.max_iter = max_iter
         self.solver = solver
+        self.multi_class = multi_class
+        self.multinomial_penalty = multinomial_penalty
         self.screening = screening
         self.warm_start = warm_start
         self.verbose = verbose
@@ -107,6 +127,12 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
                              "'prox_newton' or 'fista'.")
         penalty = ElasticNet(alpha=self.alpha, l1_ratio=self.l1_ratio)
         penalty.l1_l2_weights(1)  # validates alpha and l1_ratio before any work
+        if self.multi_class not in ("ovr", "multinomial"):
+            raise ValueError(f"multi_class must be 'ovr' or 'multinomial', got "
+                             f"{self.multi_class!r}.")
+        if self.multinomial_penalty not in ("entrywise", "group"):
+            raise ValueError(f"multinomial_penalty must be 'entrywise' or 'group', got "
+                             f"{self.multinomial_penalty!r}.")
         X, y = check_Xy(self, X, y, classifier=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -120,6 +146,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
             class_sw = compute_sample_weight(self.class_weight, y)
             sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
         check_weighted_classes(y_codes, sample_weight, classes)
+        if self.multi_class == "multinomial" and classes.size > 2:
+            return self._fit_multinomial(X, y_codes, classes, sample_weight)
         targets = [1] if classes.size == 2 else range(classes.size)
         warm = (self.warm_start and hasattr(self, "coef_")
                 and self.coef_.shape == (len(targets), X.shape[1]))
@@ -147,6 +175,38 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         self.alpha_max_ = float(alpha_max[0]) if binary else alpha_max
         self.fit_report_ = reports[0] if binary else reports
         return self
+
+    def _fit_multinomial(self, X, y_codes, classes, sample_weight):
+        if self.solver == "fista":
+            raise ValueError("solver='fista' is for one-vs-rest; multinomial fits use "
+                             "prox-Newton (solver='auto' or 'prox_newton').")
+        if self.multinomial_penalty == "group":
+            penalty = L21(alpha=self.alpha, l1_ratio=self.l1_ratio)
+        else:
+            penalty = EntrywiseL1(alpha=self.alpha, l1_ratio=self.l1_ratio)
+        onehot = np.eye(classes.size)[y_codes]
+        start = None
+        if (self.warm_start and hasattr(self, "coef_")
+                and self.coef_.shape == (classes.size, X.shape[1])
+                and not isinstance(self.fit_report_, list)):
+            dual = self.fit_report_.dual_point
+            start = (self.coef_.T, self.intercept_,
+                     dual if dual.shape == onehot.shape else None)
+        report = self._solve(X, onehot, Multinomial(), penalty, sample_weight, start)
+        self.classes_ = classes
+        self.coef_ = np.ascontiguousarray(report.coef.T).astype(X.dtype)
+        # softmax scores are invariant to a common shift: report centred intercepts
+        intercept = np.asarray(report.intercept, dtype=np.float64)
+        self.intercept_ = (intercept - intercept.mean()).astype(X.dtype)
+        self.n_iter_ = np.array([report.n_iter])
+        self.dual_gap_ = float(report.relative_gap)
+        self.n_screened_ = int(np.sum(report.screened_features))
+        self.alpha_max_ = float(report.alpha_max)
+        self.fit_report_ = report
+        return self
+
+    def _is_multinomial(self):
+        return not isinstance(self.fit_report_, list) and self.classes_.size > 2
 
     def decision_function(self, X):
         """Signed distance to the separating hyperplane(s).
@@ -180,7 +240,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         return self.classes_[indices]
 
     def predict_proba(self, X):
-        """Class probabilities (one-vs-rest probabilities renormalised for multiclass).
+        """Class probabilities (softmax for multinomial fits; one-vs-rest probabilities
+        renormalised otherwise).
 
         Parameters
         ----------
@@ -194,6 +255,8 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         if scores.ndim == 1:
             p = expit(scores)
             return np.column_stack([1.0 - p, p])
+        if self._is_multinomial():
+            return softmax(scores, axis=1)
         p = expit(scores)
         return p / p.sum(axis=1, keepdims=True)
 

@@ -1,9 +1,10 @@
 """Penalties: ``L1``, ``ElasticNet``, ``WeightedL1`` (separable, :mod:`sksafe.penalties.base`) and
 ``GroupL1``, ``SparseGroupL1``, ``L21`` (block, :mod:`sksafe.penalties.group`)."""
 from .base import BaseSeparablePenalty
-from .group import L21, BaseBlockPenalty, GroupL1, SparseGroupL1, groups_from_labels
+from .group import (L21, BaseBlockPenalty, EntrywiseL1, GroupL1, SparseGroupL1,
+                    groups_from_labels)
 from .separable import L1, ElasticNet, WeightedL1
 
 __all__ = ["BaseSeparablePenalty", "L1", "ElasticNet", "WeightedL1",
-           "BaseBlockPenalty", "GroupL1", "SparseGroupL1", "L21",
+           "BaseBlockPenalty", "GroupL1", "SparseGroupL1", "L21", "EntrywiseL1",
            "groups_from_labels"]

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..penalties._group_kernels import block_penalty_value, unit_rows
+from ..penalties._group_kernels import block_penalty_change, block_penalty_value, unit_rows
 from ..screening.group import BlockGeometry
 from ._block_kernels import _residual_objective, block_cd_working_set, group_grams
 
@@ -24,42 +24,41 @@ from ._block_kernels import _residual_objective, block_cd_working_set, group_gra
 EXACT_GRAM_MAX_SIZE = 128
 
 
-def group_spectral_norms(problem, group_ptr, group_rows, centred):
-    """``||diag(sqrt(s)) X_c,g||_2`` of every group (columns centred when ``centred``).
+def group_spectral_norms(problem, group_ptr, group_rows, s, means, groups=None):
+    """``||diag(sqrt(s)) (X_g - means_g)||_2`` of the ``groups`` (default: all).
 
-    The squared norm is the Lipschitz constant of the quadratic's gradient in the
-    block (the BCD step) and the factor of the Gap Safe group test. A relative
-    ``1e-10`` is added so that rounding in the eigensolver cannot underestimate it
-    (a larger constant only shortens steps and makes the test more conservative).
+    The squared norm is the Lipschitz constant of the weighted quadratic's gradient
+    in the block (the BCD step) and the factor of the Gap Safe group test. A
+    relative ``1e-10`` is added so that rounding in the eigensolver cannot
+    underestimate it (a larger constant only shortens steps and makes the test more
+    conservative). Returns an array over all groups (zeros outside ``groups``).
     """
-    means = problem.x_mean if centred else np.zeros(problem.n_features)
     sizes = np.diff(group_ptr)
+    groups = np.arange(sizes.size) if groups is None else np.asarray(groups)
     sq_norms = np.zeros(sizes.size)
-    small = sizes <= EXACT_GRAM_MAX_SIZE
-    if np.any(small):
+    small = groups[sizes[groups] <= EXACT_GRAM_MAX_SIZE]
+    if small.size:
         width = int(sizes[small].max())
-        grams = np.zeros((group_rows.size, width))
-        small_groups = np.flatnonzero(small)
-        sub_ptr = np.concatenate([[0], np.cumsum(sizes[small_groups])]).astype(np.int64)
-        sub_rows = unit_rows(small_groups, group_ptr, group_rows)
-        group_grams(problem.X, problem.s, means, sub_ptr, sub_rows, grams)
-        for size in np.unique(sizes[small_groups]):
-            members = small_groups[sizes[small_groups] == size]
-            starts = sub_ptr[np.searchsorted(small_groups, members)]
+        sub_ptr = np.concatenate([[0], np.cumsum(sizes[small])]).astype(np.int64)
+        sub_rows = unit_rows(small, group_ptr, group_rows)
+        grams = np.zeros((sub_rows.size, width))
+        group_grams(problem.X, s, means, sub_ptr, sub_rows, grams)
+        for size in np.unique(sizes[small]):
+            position = np.flatnonzero(sizes[small] == size)
+            starts = sub_ptr[position]
             stack = grams[starts[:, None] + np.arange(size)][:, :, :size]
-            sq_norms[members] = np.linalg.eigvalsh(stack)[:, -1]
-    for g in np.flatnonzero(~small):
+            sq_norms[small[position]] = np.linalg.eigvalsh(stack)[:, -1]
+    for g in groups[sizes[groups] > EXACT_GRAM_MAX_SIZE]:
         sq_norms[g] = _large_group_sq_norm(problem, group_rows[group_ptr[g]:group_ptr[g + 1]],
-                                           means)
+                                           s, means)
     sq_norms = np.maximum(sq_norms, 0.0) * (1.0 + 1e-10)
     return np.sqrt(sq_norms)
 
 
-def _large_group_sq_norm(problem, cols, means):
+def _large_group_sq_norm(problem, cols, s, means):
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     X_g = problem.X_matrix[:, cols]
-    s = problem.s
     m = means[cols]
 
     def gram_times(v):
@@ -141,28 +140,251 @@ class BlockCDState:
         return np.reshape(pb.y_offset, -1) - pb.x_offset @ self.w
 
 
+#: model curvature of a sample with ``f'' = 0``, relative to ``hessian_bound * s_i``
+CURVATURE_FLOOR = 1e-3
+
+
+class BlockProxNewtonState:
+    """Proximal Newton state for block penalties and any twice-differentiable datafit.
+
+    The intercepts are explicit and minimised exactly by Newton's method
+    (:meth:`polish`). Each Newton iteration minimises, over the working set, the
+    penalty plus a quadratic model of the datafit with one curvature ``h_i`` per
+    sample: the exact second derivative for single-output datafits, and for
+    :class:`~sksafe.datafits.Multinomial` the majorant ``s_i lambda_max(diag(p_i) - p_i p_i^T) I``
+    of the sample's Hessian (a scalar per sample keeps the model a weighted
+    multi-task least-squares problem).
+    The model is a weighted least-squares problem, solved by the block coordinate
+    descent kernel of the quadratic; a backtracking line search (Armijo rule of
+    Lee, Sun & Saunders, SIAM J. Optim. 2014) makes every step decrease the objective.
+    """
+
+    model_epochs = 200
+    model_accuracy = 0.1
+    armijo = 1e-4
+
+    def __init__(self, problem, datafit, block, live_rows, coef, intercept):
+        self.problem, self.datafit = problem, datafit
+        self.group_ptr, self.group_rows, self.c, self.a, self.b = block
+        self.live_rows = live_rows
+        n = problem.n_samples
+        self.y_shape = problem.y.shape
+        self.w = np.array(coef, dtype=np.float64, order="C").reshape(problem.n_features, -1)
+        n_tasks = self.w.shape[1]
+        self.b0 = (np.broadcast_to(np.asarray(intercept, dtype=np.float64), (n_tasks,)).copy()
+                   if problem.fit_intercept else np.zeros(n_tasks))
+        self.Z = np.ascontiguousarray(
+            np.asarray(problem.X_matrix @ self.w).reshape(n, n_tasks) + self.b0)
+        self.grad = np.empty((n, n_tasks))
+        self.hess = np.empty((n, n_tasks))
+        self.all_units = np.arange(self.c.shape[0])
+        self.geometry = None  # set by solve_block: the subproblem gaps need it
+        self.epochs = 0
+
+    def _loss(self, Z):
+        return self.datafit.value(Z.reshape(self.y_shape), self.problem.y, self.problem.s)
+
+    def _gradient(self, Z, out):
+        self.datafit.raw_grad(Z.reshape(self.y_shape), self.problem.y, self.problem.s,
+                              out.reshape(self.y_shape))
+
+    def _penalty(self, W, units):
+        return block_penalty_value(W, units, self.group_ptr, self.group_rows, self.a, self.c,
+                                   self.b)
+
+    def theta(self):
+        self._gradient(self.Z, self.grad)
+        return self.feasible_dual(-self.grad)
+
+    def feasible_dual(self, theta):
+        theta = np.asarray(theta, dtype=np.float64).reshape(self.Z.shape)
+        if self.problem.fit_intercept:
+            pb = self.problem
+            theta = self.datafit.zero_sum_dual(theta.reshape(self.y_shape), pb.y, pb.s)
+        return np.ascontiguousarray(np.reshape(theta, self.Z.shape))
+
+    def primal(self):
+        return self._loss(self.Z) + self._penalty(self.w, self.all_units)
+
+    def zero_rows(self, rows):
+        rows = rows[np.any(self.w[rows] != 0.0, axis=1)]
+        if rows.size:
+            self.Z -= np.asarray(self.problem.X_matrix[:, rows] @ self.w[rows])
+            self.w[rows] = 0.0
+
+    def zero_out(self, units):
+        self.zero_rows(unit_rows(units, self.group_ptr, self.group_rows))
+
+    def _intercept_hessian(self):
+        pb = self.problem
+        if hasattr(self.datafit, "intercept_hessian"):
+            return self.datafit.intercept_hessian(self.Z.reshape(self.y_shape), pb.y, pb.s)
+        self.datafit.raw_hessian(self.Z.reshape(self.y_shape), pb.y, pb.s,
+                                 self.hess.reshape(self.y_shape))
+        return np.diag(self.hess.sum(axis=0))
+
+    def polish(self, max_newton=30):
+        """Damped Newton on the intercepts, to machine precision."""
+        if not self.problem.fit_intercept:
+            return
+        for _ in range(max_newton):
+            self._gradient(self.Z, self.grad)
+            g = self.grad.sum(axis=0)
+            if np.max(np.abs(g)) <= 1e-15 * np.sum(np.abs(self.grad)) + 1e-300:
+                return
+            step = np.linalg.lstsq(self._intercept_hessian(), -g, rcond=None)[0]
+            loss = self._loss(self.Z)
+            slope = g @ step
+            t = 1.0
+            while t > 1e-12:
+                trial = self.Z + t * step
+                if self._loss(trial) <= loss + self.armijo * t * slope:
+                    break
+                t *= 0.5
+            else:
+                return
+            self.Z = np.ascontiguousarray(trial)
+            self.b0 += t * step
+
+    def solve_subproblem(self, ws, tol, budget):
+        """Prox-Newton iterations on the groups ``ws`` until their gap is ``<= tol``."""
+        best_theta, best_dual = None, -np.inf
+        for _ in range(budget):
+            self.polish()
+            theta = self.theta()
+            dual = self.geometry.evaluate(theta, ws)[0]
+            if dual > best_dual:
+                best_dual, best_theta = dual, theta
+            gap = self._loss(self.Z) + self._penalty(self.w, ws) - best_dual
+            if gap <= tol:
+                break
+            step = self._newton_step(ws, self.model_accuracy * gap)
+            if step is None:
+                break
+            rows, delta, delta_b = step
+            self.epochs += 1
+            direction = np.asarray(self.problem.X_matrix[:, rows] @ delta) + delta_b
+            t = self._step_length(ws, rows, delta, direction)
+            if t == 0.0:
+                break
+            self.w[rows] += t * delta
+            self.Z += t * direction
+            self.b0 += t * delta_b
+        return best_theta
+
+    def _step_length(self, ws, rows, delta, direction):
+        """Longest ``t`` in 1, 1/2, ... passing the Armijo rule or the convexity bound
+        ``t grad F(z + t v)^T v + g(W + t delta) - g(W) <= 0`` (the bound keeps working at
+        machine precision; see :meth:`sksafe.solvers._states.ProxNewtonState._step_length`)."""
+        loss = self._loss(self.Z)
+        geometry = (self.w, ws, self.group_ptr, self.group_rows, self.a, self.c, self.b, delta)
+        predicted = np.sum(self.grad * direction) + block_penalty_change(*geometry, 1.0)
+        trial_grad = np.empty_like(self.grad)
+        t = 1.0
+        while t > 1e-10:
+            change = block_penalty_change(*geometry, t)
+            trial_z = self.Z + t * direction
+            if predicted < 0.0 and (self._loss(trial_z) - loss + change
+                                    <= self.armijo * t * predicted):
+                return t
+            self._gradient(trial_z, trial_grad)
+            if t * np.sum(trial_grad * direction) + change <= 0.0:
+                return t
+            t *= 0.5
+        return 0.0
+
+    def _curvatures(self):
+        pb = self.problem
+        if hasattr(self.datafit, "intercept_hessian"):
+            # multinomial: the largest eigenvalue of each sample's Hessian, the tightest
+            # scalar majorant (about p_k (1 - p_k) for a confident sample, not 1/2)
+            shifted = self.Z - self.Z.max(axis=1, keepdims=True)
+            P = np.exp(shifted)
+            P /= P.sum(axis=1, keepdims=True)
+            hessians = (P[:, :, None] * np.eye(P.shape[1])) - P[:, :, None] * P[:, None, :]
+            return pb.s * np.maximum(np.linalg.eigvalsh(hessians)[:, -1], 0.0)
+        self.datafit.raw_hessian(self.Z.reshape(self.y_shape), pb.y, pb.s,
+                                 self.hess.reshape(self.y_shape))
+        h = self.hess[:, 0]
+        floor = CURVATURE_FLOOR * (self.datafit.hessian_bound or 1.0) * pb.s
+        return np.where(h > 0.0, h, floor)
+
+    def _newton_step(self, ws, model_tol):
+        """Minimise penalty + quadratic model over ``ws`` (and the intercepts).
+
+        The model ``sum_i g_i^T v_i + h_i ||v_i||^2 / 2`` with ``v = X delta + delta_b`` is the
+        weighted least-squares problem ``sum_i h_i ||z_i - g_i / h_i - x_i^T W' - b'||^2 / 2``
+        in the new point (glmnet's working response), solved by the block CD kernel
+        with weights ``h / sum(h)`` and the intercepts eliminated by ``h``-weighted
+        centring. Returns ``(rows, delta_rows, delta_b)`` or ``None``.
+        """
+        pb = self.problem
+        h = self._curvatures()
+        h_total = h.sum()
+        if not h_total > 0.0:
+            return None
+        s_model = h / h_total
+        rows = unit_rows(ws, self.group_ptr, self.group_rows)
+        W_ws = np.zeros_like(self.w)
+        W_ws[rows] = self.w[rows]
+        own = np.asarray(pb.X_matrix[:, rows] @ self.w[rows]).reshape(self.Z.shape)
+        # working response minus the fixed part (features outside ws, and the intercepts)
+        # samples of zero weight have h = 0 and no gradient: they drop out of the model
+        target = self.Z - self.grad / np.where(h > 0.0, h, 1.0)[:, None] - (self.Z - self.b0 - own)
+        offsets = np.zeros(pb.n_features)
+        y_mean = np.zeros(self.w.shape[1])
+        if pb.fit_intercept:
+            offsets[rows] = s_model @ np.asarray(
+                pb.X_matrix[:, rows].toarray() if hasattr(pb.X_matrix, "toarray")
+                else pb.X_matrix[:, rows])
+            y_mean = s_model @ target
+        target = np.ascontiguousarray(target - y_mean)
+        lipschitz = group_spectral_norms(pb, self.group_ptr, self.group_rows, s_model, offsets,
+                                         groups=ws) ** 2
+        residual = np.ascontiguousarray(s_model[:, None] * (target - own))
+        shift = offsets @ W_ws
+        epochs, _ = block_cd_working_set(
+            pb.X, target, s_model, offsets, lipschitz, self.group_ptr, self.group_rows,
+            self.c / h_total, self.a / h_total, self.b / h_total, self.live_rows, ws, W_ws,
+            residual, shift, self.model_epochs, model_tol / h_total, 10, 5,
+            np.empty_like(residual))
+        b_new = y_mean - offsets @ W_ws if pb.fit_intercept else self.b0
+        return rows, W_ws[rows] - self.w[rows], b_new - self.b0
+
+    def intercept(self):
+        return self.b0.copy() if self.problem.fit_intercept else np.zeros_like(self.b0)
+
+
 def solve_block(problem, datafit, penalty, *, coef_init, dual_init, tol, max_iter, max_epochs,
-                p0, screening, verbose, start=None):
+                p0, screening, verbose, intercept_init=0.0, start=None):
     """Solve a block-penalised problem to relative duality gap ``tol`` (see :func:`solve`)."""
     from .working_set import NOT_SCREENED, _outer_loop, certify
 
     if start is None:
         start = time.perf_counter()
-    if datafit.intercept_mode != "centre":
-        raise ValueError(f"block penalties ({type(penalty).__name__}) are solved for the "
-                         f"quadratic datafits (Quadratic, QuadraticMultiTask); got {datafit!r}.")
     block = penalty.block_weights(problem.n_features)
     group_ptr, group_rows, c, a, b = block
     penalised = (c > 0) | (b > 0) | np.logical_or.reduceat(a[group_rows] > 0, group_ptr[:-1])
     if not np.all(penalised):
         raise ValueError(f"{penalty!r} leaves some coefficients unpenalised (alpha = 0?): "
                          "block penalties need alpha > 0.")
-    norms = group_spectral_norms(problem, group_ptr, group_rows, problem.fit_intercept)
+    # the sphere test may centre the columns whenever an intercept makes sum(theta) = 0
+    means = problem.x_mean if problem.fit_intercept else np.zeros(problem.n_features)
+    norms = group_spectral_norms(problem, group_ptr, group_rows, problem.s, means)
     geometry = BlockGeometry(problem, datafit, block, norms)
     lipschitz = norms ** 2
     n_tasks = 1 if problem.y.ndim == 1 else problem.y.shape[1]
-    zero_state = BlockCDState(problem, block, lipschitz, geometry.live_rows,
-                              np.zeros((problem.n_features, n_tasks)))
+
+    def make_state(coef):
+        if datafit.intercept_mode == "centre":
+            return BlockCDState(problem, block, lipschitz, geometry.live_rows, coef)
+        state = BlockProxNewtonState(problem, datafit, block, geometry.live_rows, coef,
+                                     intercept_init)
+        state.geometry = geometry
+        return state
+
+    zero_state = make_state(np.zeros((problem.n_features, n_tasks)))
+    zero_state.polish()
     primal_zero = zero_state.primal()
     theta_zero = zero_state.theta()
     corr_zero = geometry.correlations_all(theta_zero)
@@ -178,11 +400,16 @@ def solve_block(problem, datafit, penalty, *, coef_init, dual_init, tol, max_ite
         coef0 = (np.zeros((problem.n_features, n_tasks)) if coef_init is None
                  else np.asarray(coef_init, np.float64).reshape(problem.n_features, n_tasks))
         coef0 = np.where(geometry.live_rows[:, None], coef0, 0.0)
-        state = BlockCDState(problem, block, lipschitz, geometry.live_rows, coef0)
-        known = (theta_zero, corr_zero) if not np.any(coef0) else None
+        state = make_state(coef0)
+        known = None
+        if not np.any(coef0):
+            known = (theta_zero, corr_zero)
+            if datafit.intercept_mode != "centre":
+                state.b0, state.Z = zero_state.b0.copy(), zero_state.Z.copy()
+        budget = max_epochs if datafit.intercept_mode == "centre" else max(50, max_epochs // 1000)
         iterations, history, theta_best = _outer_loop(
             geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
-            budget=max_epochs, screening=screening, verbose=verbose, start=start,
+            budget=budget, screening=screening, verbose=verbose, start=start,
             primal_zero=primal_zero, known=known)
     result = certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
                      primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
@@ -208,14 +435,23 @@ def block_duality_gap(problem, datafit, penalty, coef, intercept):
     W = np.asarray(coef, dtype=np.float64).reshape(problem.n_features, n_tasks)
     live = np.ones(problem.n_features, dtype=bool)
     geometry = BlockGeometry(problem, datafit, block, np.zeros(block[2].shape[0]))
-    point = BlockCDState(problem, block, None, live, W)
-    prediction = np.asarray(problem.X_matrix @ W).reshape(problem.n_samples, n_tasks)
-    if problem.fit_intercept:
-        prediction = prediction + np.reshape(intercept, -1)
-    y = problem.y + problem.y_offset
-    primal = (datafit.value(prediction.reshape(y.shape), y, problem.s)
-              + penalty.value(W))
-    dual = geometry.evaluate(point.theta(), np.arange(geometry.n_units), full=True)[0]
-    primal_zero = BlockCDState(problem, block, None, live, np.zeros_like(W)).primal()
+    all_units = np.arange(geometry.n_units)
+    if datafit.intercept_mode == "centre":
+        point = BlockCDState(problem, block, None, live, W)
+        prediction = np.asarray(problem.X_matrix @ W).reshape(problem.n_samples, n_tasks)
+        if problem.fit_intercept:
+            prediction = prediction + np.reshape(intercept, -1)
+        y = problem.y + problem.y_offset
+        primal = (datafit.value(prediction.reshape(y.shape), y, problem.s) + penalty.value(W))
+        dual = geometry.evaluate(point.theta(), all_units, full=True)[0]
+        primal_zero = BlockCDState(problem, block, None, live, np.zeros_like(W)).primal()
+    else:
+        point = BlockProxNewtonState(problem, datafit, block, live, W, intercept)
+        primal = point.primal()
+        point.polish()
+        dual = geometry.evaluate(point.theta(), all_units, full=True)[0]
+        zero = BlockProxNewtonState(problem, datafit, block, live, np.zeros_like(W), 0.0)
+        zero.polish()
+        primal_zero = zero.primal()
     gap = max(primal - dual, 0.0)
     return gap, (gap / primal_zero if primal_zero > 0 else 0.0)

@@ -144,7 +144,8 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         from .block import solve_block
         return solve_block(problem, datafit, penalty, coef_init=coef_init, dual_init=dual_init,
                            tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0,
-                           screening=screening, verbose=verbose, start=start)
+                           screening=screening, verbose=verbose,
+                           intercept_init=intercept_init, start=start)
     solver = resolve_solver(solver, datafit)
     if problem is None:
         problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
@@ -329,7 +330,9 @@ def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, it
     gap = primal - dual
     n_newly = 0
     moved = False
-    if screening and geometry.gamma is not None and np.isfinite(gap):
+    # a negative gap means a dual value above the primal one, i.e. rounding (or worse)
+    # at convergence; clipping it to radius 0 would trust that value: test nothing then
+    if screening and geometry.gamma is not None and np.isfinite(gap) and gap >= 0:
         radius = gap_safe_radius(gap, geometry.gamma)
         out = geometry.sphere_test(dual_norms, radius, units)
         if np.any(out):
