@@ -1,10 +1,11 @@
-"""Datafits: ``Quadratic``, ``Logistic``, ``Huber``, ``Poisson`` and ``QuadraticMultiTask`` (see :mod:`sksafe.datafits.base`)."""
+"""Datafits: ``Quadratic``, ``Logistic``, ``Huber``, ``Poisson``, ``Cox`` and ``QuadraticMultiTask`` (see :mod:`sksafe.datafits.base`)."""
 from .base import BaseDatafit
+from .cox import Cox
 from .huber import Huber
 from .logistic import Logistic
 from .multitask import QuadraticMultiTask
 from .poisson import Poisson
 from .quadratic import Quadratic
 
-__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson",
+__all__ = ["BaseDatafit", "Quadratic", "Logistic", "Huber", "Poisson", "Cox",
            "QuadraticMultiTask"]
