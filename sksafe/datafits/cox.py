@@ -224,21 +224,34 @@ def _group_end(y, order, start):
 
 
 @njit(cache=True)
-def cox_value(z, y, s):
+def _sorted_log_risk(z, y, s):
+    """``(order, log_q)``: the time order and the log risk-set sums along it."""
     order = _order(y)
-    n = z.shape[0]
-    log_q = np.empty(n)
+    log_q = np.empty(z.shape[0])
     _log_risk_sums(z, y, s, order, log_q)
+    return order, log_q
+
+
+@njit(cache=True)
+def _group_events(y, s, order, start, end):
+    """``C_k``: the event weight of the tie group at sorted positions ``[start, end)``."""
+    events = 0.0
+    for pos in range(start, end):
+        j = order[pos]
+        events += s[j] * y[j, EVENT]
+    return events
+
+
+@njit(cache=True)
+def cox_value(z, y, s):
+    order, log_q = _sorted_log_risk(z, y, s)
     val = 0.0
+    for j in range(z.shape[0]):
+        val -= s[j] * y[j, EVENT] * z[j]
     start = 0
-    while start < n:
+    while start < z.shape[0]:
         end = _group_end(y, order, start)
-        events = 0.0
-        for pos in range(start, end):
-            j = order[pos]
-            c = s[j] * y[j, EVENT]
-            events += c
-            val -= c * z[j]
+        events = _group_events(y, s, order, start, end)
         if events > 0.0:
             val += events * (log_q[start] - np.log(events))
         start = end
@@ -262,19 +275,13 @@ def _risk_weights(z, y, s, curvature, out):
     log-sum-exps; ``s_j exp(z_j + log A)`` and ``s_j^2 exp(2 z_j + log B)`` are sums
     of ``C_k p`` and ``C_k p^2`` with ``p <= 1``, so nothing overflows.
     """
-    order = _order(y)
-    n = z.shape[0]
-    log_q = np.empty(n)
-    _log_risk_sums(z, y, s, order, log_q)
+    order, log_q = _sorted_log_risk(z, y, s)
     top_a, acc_a = -np.inf, 0.0
     top_b, acc_b = -np.inf, 0.0
     start = 0
-    while start < n:
+    while start < z.shape[0]:
         end = _group_end(y, order, start)
-        events = 0.0
-        for pos in range(start, end):
-            j = order[pos]
-            events += s[j] * y[j, EVENT]
+        events = _group_events(y, s, order, start, end)
         if events > 0.0:
             top_a, acc_a = _accumulate_log(top_a, acc_a, np.log(events) - log_q[start])
             if curvature:
