@@ -149,7 +149,11 @@ class SparseGLM(BaseSparseRegressor):
 
     With a classification datafit (``Logistic``) the estimator predicts class
     labels (binary problems; use
-    :class:`~sksafe.SafeScreeningLogisticRegression` for multiclass).
+    :class:`~sksafe.SafeScreeningLogisticRegression` for multiclass). With the
+    survival datafit :class:`~sksafe.datafits.Cox`, ``y`` is survival data (see
+    :class:`~sksafe.SparseCoxRegression`), ``fit_intercept`` is ignored (the
+    partial likelihood has no intercept), ``predict`` gives risk scores and
+    ``score`` Harrell's concordance index.
 
     Parameters
     ----------
