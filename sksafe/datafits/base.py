@@ -29,15 +29,22 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
     ``||u||_s^2 = sum_i u_i^2 / s_i``; it sets the Gap Safe radius
     ``r = sqrt(2 G / gamma)``. ``None`` when the dual has none (Poisson): the
     duality gap still certifies the fit, but nothing is screened.
+``dual_gamma(y, s)``
+    the constant for one problem's target and weights, which the solvers use
+    (``gamma`` unless overridden: Cox's depends on the data).
 ``hessian_bound``
     an upper bound of ``f''`` (Lipschitz constant of ``f'``), for step sizes;
     ``None`` when ``f''`` is unbounded (no FISTA then).
 ``intercept_mode``
     ``"centre"`` (the intercept is eliminated by centring X and y, exact for the
-    quadratic loss) or ``"newton"`` (the intercept is an explicit unpenalised
-    variable, minimised exactly by Newton's method before each gap evaluation).
+    quadratic loss), ``"newton"`` (the intercept is an explicit unpenalised
+    variable, minimised exactly by Newton's method before each gap evaluation)
+    or ``"none"`` (``F(z + c) = F(z)``, Cox: no intercept to fit, and every dual
+    point has ``sum_i theta_i = 0``).
 ``check_target(y)``
-    validate ``y`` and return it as float64 (``ValueError`` otherwise).
+    validate ``y`` and return it, as float64, in the form the kernels take
+    (``ValueError`` otherwise): a vector, or for Cox an ``(n, 3)`` array of
+    times, events and their sort order.
 """
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -55,6 +62,7 @@ class BaseDatafit(BaseEstimator):
     hessian_bound = None
     intercept_mode = None
     is_classifier = False
+    is_survival = False
     _kernels = None
 
     def value(self, z, y, s):
@@ -72,6 +80,10 @@ class BaseDatafit(BaseEstimator):
     def dual_value(self, theta, y, s):
         """``-F*(-theta)``, ``-inf`` outside its domain."""
         return self._kernels[3](theta, y, s)
+
+    def dual_gamma(self, y, s):
+        """Strong-concavity constant of the dual for target ``y`` and weights ``s``."""
+        return self.gamma
 
     def zero_sum_dual(self, theta, y, s):
         """A dual point with ``sum(theta) = 0`` near ``theta``, in the dual domain.

@@ -1,5 +1,6 @@
 """scikit-learn estimators built on the solvers of :mod:`sksafe.solvers`."""
 from .base import SparseGLM
+from .cox import SparseCoxRegression
 from .group import SafeScreeningGroupLasso, SafeScreeningSparseGroupLasso
 from .huber import SparseHuberRegressor
 from .linear import SafeScreeningElasticNet, SafeScreeningLasso
@@ -10,4 +11,5 @@ from .poisson import SparsePoissonRegressor
 __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
            "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor",
            "SafeScreeningGroupLasso", "SafeScreeningSparseGroupLasso",
-           "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet"]
+           "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet",
+           "SparseCoxRegression"]

@@ -74,7 +74,12 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
         self._check_solver_params()
         datafit, penalty = self._datafit_penalty()
         classifier = self._is_classifier()
-        X, y = check_Xy(self, X, y, classifier=classifier, multi_output=self._multi_output)
+        if getattr(datafit, "is_survival", False):
+            from .cox import check_survival_Xy  # cox.py imports this module
+
+            X, y = check_survival_Xy(self, X, y)
+        else:
+            X, y = check_Xy(self, X, y, classifier=classifier, multi_output=self._multi_output)
         sample_weight = check_weights(sample_weight, X)
         if classifier:
             y = self._encode_classes(y, sample_weight)
@@ -144,7 +149,11 @@ class SparseGLM(BaseSparseRegressor):
 
     With a classification datafit (``Logistic``) the estimator predicts class
     labels (binary problems; use
-    :class:`~sksafe.SafeScreeningLogisticRegression` for multiclass).
+    :class:`~sksafe.SafeScreeningLogisticRegression` for multiclass). With the
+    survival datafit :class:`~sksafe.datafits.Cox`, ``y`` is survival data (see
+    :class:`~sksafe.SparseCoxRegression`), ``fit_intercept`` is ignored (the
+    partial likelihood has no intercept), ``predict`` gives risk scores and
+    ``score`` Harrell's concordance index.
 
     Parameters
     ----------
@@ -222,6 +231,8 @@ class SparseGLM(BaseSparseRegressor):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if getattr(self.datafit, "is_survival", False):
+            tags.target_tags.positive_only = True  # survival times
         if self._multi_output:
             tags.target_tags.multi_output = True
             tags.target_tags.single_output = False
@@ -261,7 +272,8 @@ class SparseGLM(BaseSparseRegressor):
     predict.__doc__ = BaseSparseRegressor.predict.__doc__
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy with a classification datafit, R^2 otherwise.
+        """Mean accuracy with a classification datafit, Harrell's concordance index with
+        a survival datafit (:class:`~sksafe.datafits.Cox`), R^2 otherwise.
 
         Parameters
         ----------
@@ -277,4 +289,8 @@ class SparseGLM(BaseSparseRegressor):
             from sklearn.metrics import accuracy_score  # heavy import, only when needed
 
             return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+        if getattr(self.datafit, "is_survival", False):
+            from .cox import concordance_index
+
+            return concordance_index(y, self.predict(X), sample_weight=sample_weight)
         return super().score(X, y, sample_weight=sample_weight)

@@ -108,7 +108,7 @@ class SeparableGeometry:
         self.n_units = problem.n_features
         self.unpenalised = np.zeros(self.n_units, dtype=bool)
         self.unpenalised[unpenalised] = True
-        self.gamma = datafit.gamma
+        self.gamma = problem.gamma  # datafit.dual_gamma: Cox's depends on the data
 
     def correlations_all(self, theta):
         """Correlations of ``theta`` with every feature (``known`` of the outer loop)."""

@@ -43,7 +43,7 @@ class BlockGeometry:
         self.norms = group_norms
         self.n_units = self.c.shape[0]
         self.unpenalised = np.zeros(self.n_units, dtype=bool)
-        self.gamma = datafit.gamma
+        self.gamma = problem.gamma
         self.live_rows = problem.screen_norms > 0
         self._row_maxima = []  # (theta, rows, row maxima) of recent evaluations
         self.has_feature_level = bool(np.any(self.a > 0))

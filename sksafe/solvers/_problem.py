@@ -32,8 +32,12 @@ class Problem:
         ``sum_i s_i (x_ij - x_offset_j) ** 2``, the quadratic's coordinate curvature.
     screen_norms : ndarray of float64
         ``sqrt(sum_i s_i (x_ij - m_j) ** 2)`` used by the sphere test, ``m_j`` the
-        weighted mean when an intercept makes ``sum(theta) = 0`` (tighter), else 0.
+        weighted mean when an intercept (or a shift-invariant datafit) makes
+        ``sum(theta) = 0`` (tighter), else 0.
     fit_intercept : bool
+        Always ``False`` for a shift-invariant datafit (``intercept_mode="none"``).
+    gamma : float or None
+        Strong-concavity constant of the dual (``datafit.dual_gamma(y, s)``).
     """
 
     X: object
@@ -46,6 +50,7 @@ class Problem:
     curvatures: np.ndarray
     screen_norms: np.ndarray
     fit_intercept: bool
+    gamma: float = None
 
     @property
     def n_samples(self):
@@ -79,6 +84,9 @@ def make_problem(X, y, sample_weight, datafit, fit_intercept):
     X_kernel, X_matrix = kernel_design(X)
     n_samples, n_features = X_matrix.shape
     y = datafit.check_target(y)
+    # F(z + c) = F(z): no intercept to fit, but sum(theta) = 0 still centres the norms
+    shift_invariant = datafit.intercept_mode == "none"
+    fit_intercept = fit_intercept and not shift_invariant
     if sample_weight is None:
         s = np.full(n_samples, 1.0 / n_samples)
     else:
@@ -93,9 +101,13 @@ def make_problem(X, y, sample_weight, datafit, fit_intercept):
     x_offset = x_mean if centre else np.zeros(n_features)
     raw_sq = np.empty(n_features)
     centred_sq_norms(X_kernel, s, np.zeros(n_features), all_cols, raw_sq)
-    if fit_intercept:
+    if fit_intercept or shift_invariant:
+        means = x_mean
+        if shift_invariant:
+            means = np.empty(n_features)
+            xt_dot(X_kernel, s, all_cols, means)
         centred_sq = np.empty(n_features)
-        centred_sq_norms(X_kernel, s, x_mean, all_cols, centred_sq)
+        centred_sq_norms(X_kernel, s, means, all_cols, centred_sq)
         # a column constant on the weighted samples is zero after centring
         centred_sq[centred_sq <= 1e-13 * raw_sq] = 0.0
     else:
@@ -104,4 +116,5 @@ def make_problem(X, y, sample_weight, datafit, fit_intercept):
     return Problem(
         X=X_kernel, X_matrix=X_matrix, y=y - y_offset, s=s, x_mean=x_mean,
         x_offset=x_offset, y_offset=y_offset, curvatures=curvatures,
-        screen_norms=np.sqrt(centred_sq), fit_intercept=bool(fit_intercept))
+        screen_norms=np.sqrt(centred_sq), fit_intercept=bool(fit_intercept),
+        gamma=datafit.dual_gamma(y, s))

@@ -339,7 +339,10 @@ class ProxNewtonState:
         offsets = np.zeros(pb.n_features)
         on_ws = np.empty(ws.shape[0])
         y_mean = 0.0
-        if pb.fit_intercept:
+        # a shift-invariant F (Cox) is flat along 1, its diagonal model is not: a free model
+        # intercept (dropped from the step) removes the model's spurious curvature along 1,
+        # which uncentred columns would otherwise pay for with tiny steps
+        if pb.fit_intercept or self.datafit.intercept_mode == "none":
             xt_dot(pb.X, s_model, ws, on_ws)
             offsets[ws] = on_ws
             y_mean = s_model @ z_work
