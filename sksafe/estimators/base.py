@@ -248,7 +248,10 @@ class SparseGLM(BaseSparseRegressor):
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         multiclass = bool(getattr(self.datafit, "multi_output", False))
-        if encoder.classes_.size < 2 or (encoder.classes_.size != 2 and not multiclass):
+        if encoder.classes_.size < 2:
+            raise ValueError(f"Classification needs samples of at least 2 classes, got only "
+                             f"{encoder.classes_.tolist()}.")
+        if encoder.classes_.size != 2 and not multiclass:
             raise ValueError(
                 f"Only binary classification is supported by SparseGLM with datafit "
                 f"{self.datafit!r}; got {encoder.classes_.size} classes. Use "

@@ -71,6 +71,22 @@ def _residual_objective(rho, s, Y):
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _subproblem_dual(X, Y, s, x_offset, rho, group_ptr, group_rows, live_rows, ws, rows_ws, a, c,
+                     b, corr, dnorm, row_max):
+    """Dual objective of the working-set subproblem at ``kappa * rho`` (feasible scaling)."""
+    T = rho.shape[1]
+    sums = np.zeros(T)
+    for i in range(rho.shape[0]):
+        for t in range(T):
+            sums[t] += rho[i, t]
+    quad, lin = _residual_objective(rho, s, Y)
+    ptr = block_correlations(X, rho, x_offset, sums, group_ptr, group_rows, live_rows, ws, corr)
+    kappa = block_dual_scaling(corr, ptr, rows_ws, ws, a, c, b)
+    conj = block_dual_norms(corr, ptr, rows_ws, ws, a, c, b, kappa, dnorm, row_max)
+    return kappa * lin - 0.5 * kappa * kappa * quad - conj
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws, rows_ws, W, R, shift,
                       W_acc):
     """Move to ``W_acc`` (rows ``rows_ws``, flattened) if it lowers the objective.
@@ -130,8 +146,9 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
     groups: scikit-learn's multi-task solver; Qin, Scheinberg & Goldfarb, 2013, for
     groups). Every epoch feeds Anderson extrapolation of the iterate (the
     extrapolated point is kept only if it lowers the objective; Bertrand & Massias,
-    AISTATS 2021, as skglm's group solver does). Every ``gap_freq`` epochs the duality gap of the subproblem is
-    evaluated at ``rho`` and the loop stops once it is ``<= tol``; the best dual
+    AISTATS 2021, as skglm's group solver does). Every ``gap_freq`` epochs the duality
+    gap of the subproblem is evaluated at the best of ``rho`` and its extrapolation
+    from the previous residuals, and the loop stops once it is ``<= tol``; the best dual
     point (unscaled) is written into ``theta_best``. Rows with ``live_rows[j]`` false
     are screened: fixed at zero. Returns ``(epochs, gap)``.
     """
@@ -148,8 +165,9 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
     dnorm = np.empty(ws.shape[0])
     row_max = np.empty(rows_ws.shape[0])
     rho = np.empty((n, T))
-    sums = np.empty(T)
     K = n_extrapolation
+    rho_hist = np.zeros((max(K, 1), n * T))
+    n_rho = 0
     history = np.zeros((K + 1, rows_ws.shape[0] * T))
     n_hist = 0
     best_dual = -np.inf
@@ -201,21 +219,32 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
             for i in range(n):
                 for t in range(T):
                     rho[i, t] = R[i, t] + s[i] * shift[t]
-            for t in range(T):
-                acc = 0.0
-                for i in range(n):
-                    acc += rho[i, t]
-                sums[t] = acc
-            quad, lin = _residual_objective(rho, s, Y)
+            quad, _ = _residual_objective(rho, s, Y)
             primal = 0.5 * quad + block_penalty_value(W, ws, group_ptr, group_rows, a, c, b)
-            ptr = block_correlations(X, rho, x_offset, sums, group_ptr, group_rows, live_rows,
-                                     ws, corr)
-            kappa = block_dual_scaling(corr, ptr, rows_ws, ws, a, c, b)
-            conj = block_dual_norms(corr, ptr, rows_ws, ws, a, c, b, kappa, dnorm, row_max)
-            dual = kappa * lin - 0.5 * kappa * kappa * quad - conj
+            dual = _subproblem_dual(X, Y, s, x_offset, rho, group_ptr, group_rows, live_rows,
+                                    ws, rows_ws, a, c, b, corr, dnorm, row_max)
             if dual > best_dual:
                 best_dual = dual
                 theta_best[:, :] = rho
+            if K > 0:
+                # dual extrapolation (Massias, Gramfort & Salmon, ICML 2018): an affine
+                # combination of the last K residuals, still zero-sum per task
+                if n_rho < K:
+                    rho_hist[n_rho] = rho.ravel()
+                    n_rho += 1
+                else:
+                    rho_hist[:K - 1] = rho_hist[1:].copy()
+                    rho_hist[K - 1] = rho.ravel()
+                if n_rho == K:
+                    ok, coefs = extrapolation_weights(rho_hist, K)
+                    if ok:
+                        rho_acc = combine_rows(coefs, rho_hist).reshape(n, T)
+                        dual_acc = _subproblem_dual(X, Y, s, x_offset, rho_acc, group_ptr,
+                                                    group_rows, live_rows, ws, rows_ws, a, c,
+                                                    b, corr, dnorm, row_max)
+                        if dual_acc > best_dual:
+                            best_dual = dual_acc
+                            theta_best[:, :] = rho_acc
             gap = primal - best_dual
             if gap <= tol:
                 break
