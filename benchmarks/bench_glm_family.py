@@ -25,7 +25,6 @@ Run ``python benchmarks/bench_glm_family.py [--quick]``; results go to
 """
 import argparse
 import datetime
-import gc
 import sys
 import time
 import warnings
@@ -35,7 +34,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_solvers import default_data_dir, fmt_time, machine_info  # noqa: E402
+from bench_solvers import default_data_dir, fmt_time, machine_info, timed_fit  # noqa: E402
 
 TARGETS = (1e-4, 1e-6)
 TOL_GRID = tuple(10.0 ** (-k / 2) for k in range(4, 25))
@@ -161,12 +160,7 @@ def solvers(model, groups, X):
 
 
 def _fit(estimator, X, y):
-    gc.collect()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = time.perf_counter()
-        estimator.fit(X, y)
-        elapsed = time.perf_counter() - start
+    elapsed, _ = timed_fit(estimator, X, y)
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     return elapsed, coef, np.asarray(getattr(estimator, "intercept_", 0.0), dtype=np.float64)
 

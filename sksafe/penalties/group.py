@@ -223,13 +223,35 @@ class L21(BaseBlockPenalty):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
 
+    #: whether the l1 part acts on the row norms (L21) or on every entry (EntrywiseL1)
+    _rowwise = True
+
     def unit_block_weights(self, n_features):
         self._check_common()
         check_l1_ratio(self.l1_ratio)
-        ptr = np.arange(n_features + 1, dtype=np.int64)
-        rows = np.arange(n_features, dtype=np.int64)
-        return (ptr, rows, np.full(n_features, float(self.l1_ratio)), np.zeros(n_features),
-                np.full(n_features, 1.0 - self.l1_ratio))
+        singletons = np.arange(n_features + 1, dtype=np.int64)
+        l1 = np.full(n_features, float(self.l1_ratio))
+        none = np.zeros(n_features)
+        ridge = np.full(n_features, 1.0 - self.l1_ratio)
+        if self._rowwise:
+            return singletons, singletons[:-1], l1, none, ridge
+        return singletons, singletons[:-1], none, l1, ridge
+
+
+class EntrywiseL1(L21):
+    """Entrywise elastic net on a coefficient matrix, ``alpha (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2 / 2)``.
+
+    The separable penalty written for the block solver: needed by multi-output
+    datafits (:class:`~sksafe.datafits.Multinomial`) whose coefficients are a
+    matrix; each entry is selected on its own (compare :class:`L21`).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    l1_ratio : float in [0, 1], default=1.0
+    """
+
+    _rowwise = False
 
 
 def groups_from_labels(labels):
@@ -244,29 +266,3 @@ def groups_from_labels(labels):
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     order = np.argsort(first)
     return [np.flatnonzero(inverse == g).tolist() for g in order]
-
-
-class EntrywiseL1(BaseBlockPenalty):
-    """Entrywise elastic net on a coefficient matrix, ``alpha (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2 / 2)``.
-
-    The separable penalty written for the block solver: needed by multi-output
-    datafits (:class:`~sksafe.datafits.Multinomial`) whose coefficients are a
-    matrix; each entry is selected on its own (compare :class:`L21`).
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-    l1_ratio : float in [0, 1], default=1.0
-    """
-
-    def __init__(self, alpha=1.0, l1_ratio=1.0):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-
-    def unit_block_weights(self, n_features):
-        self._check_common()
-        check_l1_ratio(self.l1_ratio)
-        ptr = np.arange(n_features + 1, dtype=np.int64)
-        rows = np.arange(n_features, dtype=np.int64)
-        return (ptr, rows, np.zeros(n_features), np.full(n_features, float(self.l1_ratio)),
-                np.full(n_features, 1.0 - self.l1_ratio))
