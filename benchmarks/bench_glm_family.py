@@ -202,8 +202,8 @@ def run(args):
                     print(f"   {label:22s} tol={tol:7.1e} {elapsed:8.3f}s gap={gap:8.1e}",
                           flush=True)
                     for target_gap in TARGETS:
-                        if gap <= target_gap and target_gap not in reached:
-                            reached[target_gap] = elapsed
+                        if gap <= target_gap:
+                            reached[target_gap] = min(reached.get(target_gap, np.inf), elapsed)
                     if gap <= TARGETS[-1] or elapsed > args.budget:
                         break
                 rows.append((name, model, ratio, label,
@@ -215,7 +215,8 @@ def report(rows, args, info):
     lines = [f"# Block models: time to relative duality gap ({info['date'][:10]})", "",
              "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
              "Every point certified by `sksafe.solvers.duality_gap` (same code for all "
-             "solvers). `>B` = not reached within the budget of one fit.", "",
+             "solvers); the time to a gap is the fastest single fit that reached it. "
+             "`>B` = not reached within the budget of one fit.", "",
              "| problem | model | alpha | solver | gap 1e-4 | gap 1e-6 | ours / best peer at 1e-6 |",
              "|---|---|---|---|---|---|---|"]
     key = lambda r: (r[0], r[1], r[2])  # noqa: E731
