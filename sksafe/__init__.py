@@ -5,15 +5,20 @@ Estimators: :class:`SparseGLM`, :class:`SafeScreeningLasso`,
 :class:`SparseHuberRegressor`, :class:`SparsePoissonRegressor`,
 :class:`SafeScreeningGroupLasso`, :class:`SafeScreeningSparseGroupLasso`,
 :class:`SafeScreeningMultiTaskLasso`, :class:`SafeScreeningMultiTaskElasticNet`,
-:class:`SparseCoxRegression`.
+:class:`SparseCoxRegression`; cross-validated: :class:`SafeScreeningLassoCV`,
+:class:`SafeScreeningElasticNetCV`, :class:`SafeScreeningLogisticRegressionCV`,
+:class:`SparseGLMCV`; feature selection: :class:`StabilitySelection`.
 Building blocks: :mod:`sksafe.datafits`, :mod:`sksafe.penalties`,
-:mod:`sksafe.solvers`, :mod:`sksafe.screening`; data: :mod:`sksafe.datasets`.
+:mod:`sksafe.solvers`, :mod:`sksafe.screening`; paths: :mod:`sksafe.paths`;
+plots: :mod:`sksafe.plotting`; data: :mod:`sksafe.datasets`.
 """
-from .estimators import (SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreeningLasso,
-                         SafeScreeningLogisticRegression, SafeScreeningMultiTaskElasticNet,
-                         SafeScreeningMultiTaskLasso, SafeScreeningSparseGroupLasso,
-                         SparseCoxRegression, SparseGLM, SparseHuberRegressor,
-                         SparsePoissonRegressor)
+from .estimators import (SafeScreeningElasticNet, SafeScreeningElasticNetCV,
+                         SafeScreeningGroupLasso, SafeScreeningLasso, SafeScreeningLassoCV,
+                         SafeScreeningLogisticRegression, SafeScreeningLogisticRegressionCV,
+                         SafeScreeningMultiTaskElasticNet, SafeScreeningMultiTaskLasso,
+                         SafeScreeningSparseGroupLasso, SparseCoxRegression, SparseGLM,
+                         SparseGLMCV, SparseHuberRegressor, SparsePoissonRegressor,
+                         StabilitySelection)
 
 __version__ = "0.1.0.dev0"
 
@@ -21,4 +26,6 @@ __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
            "SafeScreeningLogisticRegression", "SparseHuberRegressor", "SparsePoissonRegressor",
            "SafeScreeningGroupLasso", "SafeScreeningSparseGroupLasso",
            "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet",
-           "SparseCoxRegression", "__version__"]
+           "SparseCoxRegression", "SafeScreeningLassoCV", "SafeScreeningElasticNetCV",
+           "SafeScreeningLogisticRegressionCV", "SparseGLMCV", "StabilitySelection",
+           "__version__"]

@@ -93,7 +93,7 @@ def resolve_solver(solver, datafit):
 
 def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coef_init=None,
           intercept_init=0.0, dual_init=None, tol=1e-4, max_iter=100, max_epochs=50_000,
-          p0=10, screening=True, solver="auto", verbose=0, problem=None):
+          p0=10, screening=True, solver="auto", verbose=0, problem=None, ws_init=None):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` with sample weights ``s`` normalised to
@@ -129,6 +129,10 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     verbose : int, default=0
     problem : Problem, default=None
         Precomputed :func:`make_problem` output (paths reuse it across alphas).
+    ws_init : array of int, default=None
+        Features forced into the first working set (e.g. the strong-rule set of a
+        path). Only a seed: the duality gap of the whole problem still decides
+        when the solver stops (ignored by ``solver="fista"`` and block penalties).
 
     Returns
     -------
@@ -157,14 +161,8 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     unpenalised = np.flatnonzero((a == 0) & (b == 0) & live)
     geometry = SeparableGeometry(problem, datafit, a, b, positive, unpenalised)
 
-    # P(0) and alpha_max from the point w = 0 with the unpenalised coordinates optimal
-    zero_state = _make_state("cd" if solver == "cd" else "prox_newton", problem, datafit, a, b,
-                             positive, unpenalised, np.zeros(n_features), intercept_init)
-    zero_state.polish()
-    primal_zero = zero_state.primal()
-    theta_zero = zero_state.theta()
-    corr_zero = geometry.correlations_all(theta_zero)
-    corr_zero[~live] = 0.0
+    zero_state, primal_zero, theta_zero, corr_zero = _zero_point(geometry, unpenalised, solver,
+                                                                 intercept_init)
     alpha_max = penalty.alpha_max(corr_zero)
     tol_abs = tol * primal_zero
 
@@ -196,7 +194,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         iterations, history, theta_best = _outer_loop(
             geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
             verbose=verbose, start=start, primal_zero=primal_zero,
-            known=(theta_zero, corr_zero) if starts_at_zero else None)
+            known=(theta_zero, corr_zero) if starts_at_zero else None, ws_init=ws_init)
 
     return certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
                    primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
@@ -237,15 +235,52 @@ def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iteration
         screened_at=screened_at, alpha_max=float(alpha_max), history=history)
 
 
+def _zero_point(geometry, unpenalised, solver, intercept_init):
+    """The point ``w = 0`` with the unpenalised coordinates optimal.
+
+    Returns ``(state, P(0), theta, corr)``: ``theta = -grad F`` there and its
+    correlations with every column (zero for constant columns), which give
+    ``alpha_max``.
+    """
+    problem = geometry.problem
+    state = _make_state("cd" if solver == "cd" else "prox_newton", problem, geometry.datafit,
+                        geometry.a, geometry.b, geometry.positive, unpenalised,
+                        np.zeros(problem.n_features), intercept_init)
+    state.polish()
+    theta = state.theta()
+    corr = geometry.correlations_all(theta)
+    corr[problem.screen_norms == 0] = 0.0
+    return state, state.primal(), theta, corr
+
+
+def alpha_max(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, problem=None):
+    """Smallest ``alpha`` of ``penalty``'s family for which ``w = 0`` is optimal.
+
+    ``max_j |X_j^T theta_0| / u_j`` over the penalised features, with
+    ``theta_0 = -grad F`` at ``w = 0`` (intercept and unpenalised coordinates
+    optimal) and ``u_j`` the weights of ``penalty`` at ``alpha = 1``: the value
+    :func:`solve` reports as ``SolveResult.alpha_max``, without solving anything
+    (separable penalties; arguments as in :func:`solve`).
+    """
+    if problem is None:
+        problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+    a, b = penalty.l1_l2_weights(problem.n_features)
+    unpenalised = np.flatnonzero((a == 0) & (b == 0) & (problem.screen_norms > 0))
+    geometry = SeparableGeometry(problem, datafit, a, b, bool(penalty.positive), unpenalised)
+    solver = "cd" if datafit.intercept_mode == "centre" else "prox_newton"
+    return penalty.alpha_max(_zero_point(geometry, unpenalised, solver, 0.0)[3])
+
+
 def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p0, budget,
-                screening, verbose, start, primal_zero, known=None):
+                screening, verbose, start, primal_zero, known=None, ws_init=None):
     """Working-set iterations: gap, screening, working set, subproblem.
 
     Units are features (separable penalties) or groups (block penalties): the
     ``geometry`` supplies their dual norms, sphere test and priorities. Returns
     ``(iterations, history, theta)`` with ``theta`` the best dual candidate of the
     last gap evaluation (an extrapolated point is often better than the current
-    residual, and the final certificate uses both).
+    residual, and the final certificate uses both). ``ws_init`` units are forced
+    into the first working set, as the current support is.
     """
     active = screened_at == NOT_SCREENED
     history = []
@@ -276,6 +311,8 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
 
         priorities = geometry.priorities(dual_norms, units)
         forced = geometry.nonzero(state, units) | geometry.unpenalised[units]
+        if iteration == 1 and ws_init is not None:
+            forced[np.isin(units, ws_init)] = True
         priorities[forced] = -np.inf
         ws_size = max(p0, 2 * int(np.count_nonzero(forced)))
         if previous_ws is not None and ws_size <= previous_ws.size:
