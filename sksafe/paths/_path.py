@@ -179,10 +179,10 @@ def run_path(problem, datafit, penalty, alphas, *, coef_init=None, intercept_ini
     ``ConvergenceWarning``.
     """
     n_features, n_alphas = problem.n_features, alphas.shape[0]
-    coefs = np.empty((n_features, n_alphas))
+    coefs = np.empty((n_features, n_alphas), order="F")  # one contiguous column per fit
     intercepts, gaps, times = np.empty(n_alphas), np.empty(n_alphas), np.empty(n_alphas)
     n_iters = np.empty(n_alphas, dtype=int)
-    screened_at = np.empty((n_features, n_alphas), dtype=np.int32)
+    screened_at = np.empty((n_features, n_alphas), dtype=np.int32, order="F")
     histories = []
     coef = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
     intercept, dual, alpha_max = float(intercept_init), None, None
