@@ -287,6 +287,9 @@ def run_problem(dataset, model, solvers, budget_path, budget_cv, log):
     folds = list(splitter.split(np.arange(n), y))
     warm_up(dataset, model, solvers)
     entries = []
+    # best dual value found so far at each alpha, by any run (sksafe runs first, so it
+    # gains nothing from the others' points while they all gain from its)
+    pool = np.full(grid.shape[0], -np.inf)
     gc.collect()
     for solver in solvers:
         run, layout, label = path_runner(solver, model)
@@ -311,23 +314,23 @@ def run_problem(dataset, model, solvers, budget_path, budget_cv, log):
             gaps, record.primal, record.dual = path_gaps(X_gap, y, coefs, grid, model)
             record.own_gap = float(gaps.max())
             entry.runs.append(record)
-            log(f"    {solver} path tol={tol:.0e}: {record.time:.2f} s, max own-point gap "
-                f"{record.own_gap:.1e}")
-            if record.own_gap <= TARGET:
+            pool = np.maximum(pool, record.dual)
+            pooled_so_far = float(np.max(record.primal - pool))
+            log(f"    {solver} path tol={tol:.0e}: {record.time:.2f} s, max gap {pooled_so_far:.1e}"
+                f" (own dual points {record.own_gap:.1e})")
+            if pooled_so_far <= TARGET:  # the final pool is better still: a pass stays one
                 break
         entries.append(entry)
-    best_dual = np.max([r.dual for e in entries for r in e.runs if r.dual is not None],
-                       axis=0)
     for entry in entries:
         for r in entry.runs:
             if r.primal is not None:
-                r.pooled_gap = float(np.max(np.maximum(r.primal - best_dual, 0.0)))
+                r.pooled_gap = float(np.max(np.maximum(r.primal - pool, 0.0)))
         passed = [r for r in entry.runs if r.time is not None and r.pooled_gap <= TARGET]
         if passed:
             best = min(passed, key=lambda r: r.time)
             entry.path_time, entry.path_tol, entry.path_gap = best.time, best.tol, best.pooled_gap
         done = [r for r in entry.runs if r.time is not None]
-        cv_tol = entry.path_tol if passed else (done[-1].tol if done else TOLS[-1])
+        cv_tol = entry.path_tol if passed else (done[-1].tol if done else TOLS[0])
         if not passed:
             entry.path_gap = min((r.pooled_gap for r in done), default=None)
             entry.cv_note = "tol did not reach the gap on the path"
@@ -541,7 +544,8 @@ def main(argv=None):
     text += ["", "## Method", "",
              f"Path: runs with `tol` = {', '.join(f'{t:.0e}' for t in TOLS)} (times the "
              f"solver's factor) until the largest relative duality gap over the path, computed "
-             f"by the benchmark at every alpha from the returned coefficients, is <= "
+             f"by the benchmark at every alpha from the returned coefficients (against the "
+             f"best dual value found so far; sksafe runs first), is <= "
              f"{TARGET:.0e}; 'max gap' is `max_k (P(w_k) - max D_k) / P(0)` with `max D_k` the "
              f"best dual value found at alpha_k by any run of any solver (any dual-feasible "
              f"point bounds P* from below). The time is that of the fastest run reaching the "
