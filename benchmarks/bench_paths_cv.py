@@ -298,7 +298,7 @@ def warm_up(dataset, model, solvers):
 
 def peer_budget(base, ours, cap):
     """A peer's budget: long enough to show a speed-up of FACTOR, within ``[base, cap]``."""
-    return base if ours is None else min(max(base, FACTOR * ours), cap)
+    return base if ours is None else float(min(max(base, np.ceil(FACTOR * ours)), cap))
 
 
 def run_path_sequence(entry, run, X, X_gap, y, grid, model, budget, pool, log):

@@ -464,8 +464,10 @@ def encode_binary(y):
     check_classification_targets(y)
     encoder = LabelEncoder().fit(y)
     if encoder.classes_.size != 2:
-        raise ValueError(f"A logistic path needs exactly 2 classes, got {encoder.classes_.size}; "
-                         "use SafeScreeningLogisticRegressionCV for multiclass (one-vs-rest).")
+        hint = ("; use SafeScreeningLogisticRegressionCV for multiclass (one-vs-rest)"
+                if encoder.classes_.size > 2 else "")
+        raise ValueError(f"A logistic path needs exactly 2 classes, got "
+                         f"{encoder.classes_.size}{hint}.")
     return 2.0 * encoder.transform(y) - 1.0, encoder.classes_
 
 
