@@ -21,7 +21,7 @@ from conftest import (data_dir_or_skip, duality_gap, l1_l2_weights, make_classif
 from sksafe.datafits import Huber, Logistic, Quadratic
 from sksafe.paths import (PathResult, alpha_grid, enet_path, lasso_path, logistic_path,
                           sparse_glm_path)
-from sksafe.penalties import L1, ElasticNet, WeightedL1
+from sksafe.penalties import L1, ElasticNet, GroupL1, WeightedL1
 from sksafe.solvers import solve
 
 ZERO_THRESHOLD = 1e-10
@@ -233,8 +233,10 @@ def test_bad_data_and_penalty():
         lasso_path(X, y[:-1])
     with pytest.raises(ValueError, match="NaN"):
         lasso_path(np.where(X > 1, np.nan, X), y)
-    with pytest.raises(ValueError, match="not supported"):
+    with pytest.raises(ValueError, match="separable penalties"):
         sparse_glm_path(X, y, penalty=object())
+    with pytest.raises(ValueError, match="separable penalties"):
+        sparse_glm_path(X, y, penalty=GroupL1(groups=2))
     with pytest.raises(ValueError, match=r"\{-1, \+1\}"):
         sparse_glm_path(X, y, Logistic())
 

@@ -82,6 +82,9 @@ def test_classifiers_and_glms():
     assert multi.selection_probabilities_.shape == (40, 5)
     for rows in multi.subsamples_:
         assert set(three[rows]) == {"a", "b", "c"}  # stratified
+    with pytest.raises(ValueError, match="one-vs-rest"):
+        StabilitySelection(SafeScreeningLogisticRegression(multi_class="multinomial")).fit(
+            X, three)
     huber = StabilitySelection(SparseGLM(Huber(1.0), L1()), n_alphas=4, n_subsamples=4,
                                random_state=0).fit(*_signal(n=40, p=20))
     assert huber.stability_scores_[0] == 1.0

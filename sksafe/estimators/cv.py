@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..datafits import Logistic
 from ..paths._parallel import run_paths
-from ..paths._path import alpha_grid, check_alphas, resolve_alphas
+from ..paths._path import alpha_grid, check_alphas, check_path_model, resolve_alphas
 from ..penalties import ElasticNet
 from ..solvers import alpha_max as compute_alpha_max
 from ..utils.validation import check_weights, check_Xy
@@ -84,6 +84,9 @@ def glm_spec(estimator, y, sample_weight):
         if classes.size < 2:
             raise ValueError(f"This solver needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {classes[0]!r}.")
+        if estimator.multi_class != "ovr" and classes.size > 2:
+            raise ValueError("Paths and cross-validation fit multiclass logistic regression "
+                             "one-vs-rest: use multi_class='ovr'.")
         targets = ([_binary_signs(codes, 1)] if classes.size == 2
                    else [_binary_signs(codes, k) for k in range(classes.size)])
         if estimator.class_weight is not None:
@@ -92,6 +95,7 @@ def glm_spec(estimator, y, sample_weight):
     elif isinstance(estimator, BaseSparseRegressor):
         estimator._check_solver_params()
         datafit, penalty = estimator._datafit_penalty()
+        check_path_model(datafit, penalty)
         classes = None
         if getattr(datafit, "is_classifier", False):
             check_classification_targets(y)
@@ -277,6 +281,9 @@ class _SparseCVMixin:
             model.classes_ = spec.classes
         if isinstance(model, SafeScreeningLogisticRegression):
             model.coef_, model.intercept_ = coef, intercept
+            # one report per binary problem: how the estimator tells one-vs-rest
+            # probabilities from softmax ones (the path keeps no SolveResult)
+            model.fit_report_ = [None] * len(outs) if len(outs) > 1 else None
         else:
             model.coef_, model.intercept_ = coef[0], float(intercept[0])
         return model

@@ -154,6 +154,16 @@ def check_path_input(X, y, sample_weight):
     return X, y, check_weights(sample_weight, X)
 
 
+def check_path_model(datafit, penalty):
+    """Paths need a single-output datafit and a penalty of the separable family."""
+    if getattr(penalty, "family", None) != "separable_elastic_net":
+        raise ValueError(f"Paths, cross-validation and stability selection support the "
+                         f"separable penalties (L1, ElasticNet, WeightedL1); got {penalty!r}.")
+    if getattr(datafit, "multi_output", False) or getattr(datafit, "is_survival", False):
+        raise ValueError(f"Paths support single-output datafits (Quadratic, Logistic, Huber, "
+                         f"Poisson); got {datafit!r}.")
+
+
 def _strong_set(problem, penalty, dual_point, alpha, previous_alpha):
     """Sequential strong rule: features with ``|X_j^T theta| >= u_j (2 alpha - alpha_prev)``.
 
@@ -303,8 +313,7 @@ def sparse_glm_path(X, y, datafit=None, penalty=None, *, alphas=None, n_alphas=1
     """
     datafit = Quadratic() if datafit is None else datafit
     penalty = L1() if penalty is None else penalty
-    if getattr(penalty, "family", None) != "separable_elastic_net":
-        raise ValueError(f"penalty {penalty!r} is not supported by this version's solvers.")
+    check_path_model(datafit, penalty)
     X, y, sample_weight = check_path_input(X, y, sample_weight)
     if not isinstance(fit_intercept, (bool, np.bool_)):
         raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
