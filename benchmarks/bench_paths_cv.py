@@ -150,10 +150,11 @@ def path_runner(solver, model):
                                                     fit_intercept=False)[1],
                 "F", "sksafe.paths.logistic_path, tol = relative gap")
     if solver == "sklearn":
-        from sklearn.linear_model import LogisticRegression, lasso_path
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import lasso_path as sklearn_lasso_path
         if model == "lasso":
-            return (lambda X, y, g, tol: lasso_path(X, y, alphas=g, tol=tol / 2,
-                                                    max_iter=1_000_000)[1],
+            return (lambda X, y, g, tol: sklearn_lasso_path(X, y, alphas=g, tol=tol / 2,
+                                                            max_iter=1_000_000)[1],
                     "F", "sklearn.linear_model.lasso_path (CD, gap-safe screening), tol = gap/2")
         return (lambda X, y, g, tol: _warm_loop(
                     LogisticRegression(solver="liblinear", l1_ratio=1.0, fit_intercept=False,
@@ -215,8 +216,8 @@ def cv_runner(solver, model):
     if solver == "celer":
         if model != "lasso":
             return None, "no logistic CV estimator"
-        from celer import LassoCV
-        return (lambda X, y, g, folds, tol: LassoCV(
+        from celer import LassoCV as CelerLassoCV
+        return (lambda X, y, g, folds, tol: CelerLassoCV(
             alphas=g, cv=folds, fit_intercept=False, tol=tol / 2, max_iter=100).fit(X, y),
             "celer.LassoCV")
     if solver == "skglm":
@@ -406,16 +407,11 @@ def run_problem(dataset, model, solvers, budgets, with_cv, log):
 # --------------------------------------------------------------------------- report
 def speedup(ours, ours_budget, theirs, theirs_budget):
     """``theirs / ours`` (how many times faster sksafe is), a bound when one is over budget."""
-    if ours is None and theirs is None:
-        return None, "n/a"
-    if theirs is None:
-        value = theirs_budget / ours
-        return value, f">{value:.3g}"
-    if ours is None:
-        value = theirs / ours_budget
-        return value, f"<{value:.3g}"
-    value = theirs / ours
-    return value, f"{value:.3g}"
+    value, text = bs.ratio(ours, theirs, theirs_budget if theirs is None else ours_budget)
+    if value is None:
+        return None, text
+    bound = {"<": ">", ">": "<"}.get(text[0], "")
+    return 1.0 / value, f"{bound}{1.0 / value:.3g}"
 
 
 def build_rows(results):
@@ -562,7 +558,7 @@ def main(argv=None):
     wall = time.perf_counter() - start_all
     rows = build_rows(results)
     table, text_summary = markdown_table(rows), summary(rows)
-    labels = sorted({(r["model"], e.solver, e.path_label, e.cv_label)
+    labels = sorted({(r["model"], e.solver, e.path_label, cv_runner(e.solver, r["model"])[1])
                      for r in results for e in r["entries"]})
     date = datetime.date.today().isoformat()
     suffix = f"_{args.tag}" if args.tag else ""

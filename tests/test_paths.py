@@ -26,14 +26,16 @@ from sksafe.solvers import solve
 
 ZERO_THRESHOLD = 1e-10
 
+#: a zero weight (an unpenalised feature) and a spread of the others
+WEIGHTS = np.r_[0.0, np.linspace(0.5, 2, 39)]
+
 FAMILIES = {
     "lasso": ("quadratic", Quadratic(), L1(), 1.0, None),
     "enet": ("quadratic", Quadratic(), ElasticNet(l1_ratio=0.6), 0.6, None),
     "logistic_l1": ("logistic", Logistic(), L1(), 1.0, None),
     "logistic_enet": ("logistic", Logistic(), ElasticNet(l1_ratio=0.7), 0.7, None),
     "huber_l1": ("huber", Huber(1.5), L1(), 1.0, None),
-    "weighted_l1": ("quadratic", Quadratic(), WeightedL1(weights=np.r_[0.0, np.linspace(0.5, 2, 39)]),
-                    1.0, np.r_[0.0, np.linspace(0.5, 2, 39)]),
+    "weighted_l1": ("quadratic", Quadratic(), WeightedL1(weights=WEIGHTS), 1.0, WEIGHTS),
 }
 
 
