@@ -249,8 +249,8 @@ class SparseGLM(BaseSparseRegressor):
         encoder = LabelEncoder().fit(y)
         multiclass = bool(getattr(self.datafit, "multi_output", False))
         if encoder.classes_.size < 2:
-            raise ValueError(f"Classification needs samples of at least 2 classes, got only "
-                             f"{encoder.classes_.tolist()}.")
+            raise ValueError(f"Classification needs samples of at least 2 classes; the data "
+                             f"contains only one class: {encoder.classes_.tolist()}.")
         if encoder.classes_.size != 2 and not multiclass:
             raise ValueError(
                 f"Only binary classification is supported by SparseGLM with datafit "
