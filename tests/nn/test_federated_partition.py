@@ -47,6 +47,26 @@ def test_dirichlet_fractions_follow_alpha():
     assert variances[0.1] > 4 * variances[1.0]
 
 
+def test_dirichlet_over_clients_follows_alpha():
+    """over="clients": client k's label distribution is Dirichlet(alpha * prior); with two
+    balanced classes its positive share has mean 1/2, variance (1/4)/(alpha + 1)."""
+    K = 400
+    y = np.repeat([0, 1], 100_000)
+    for alpha in (0.01, 0.1, 1.0):
+        parts = dirichlet_partition(y, K, alpha, over="clients", seed=2)
+        _assert_exact_cover(parts, y.size)
+        counts = label_counts(y, parts, 2)
+        share = counts[:, 1] / counts.sum(1)
+        assert share.mean() == pytest.approx(0.5, abs=0.05)
+        assert share.var() == pytest.approx(0.25 / (alpha + 1), rel=0.15), alpha
+    # ten clients, two classes, alpha = 0.01: every client is supplied, almost always with
+    # a single class
+    y = _labels(n_classes=2, per_class=300)
+    parts = split_clients(y, 10, "dirichlet-client:0.01", seed=0)
+    _assert_exact_cover(parts, y.size)
+    assert np.mean([np.unique(y[p]).size == 1 for p in parts]) >= 0.8
+
+
 def test_dirichlet_heterogeneity_grows_as_alpha_shrinks():
     y = _labels(per_class=100)
 
@@ -84,7 +104,7 @@ def test_class_partition_respects_class_sets():
 
 def test_split_clients_schemes():
     y = _labels()
-    for scheme in ("iid", "dirichlet:0.5", "classes:1"):
+    for scheme in ("iid", "dirichlet:0.5", "dirichlet-client:0.5", "classes:1"):
         _assert_exact_cover(split_clients(y, 10, scheme, seed=0), y.size)
     parts = split_clients(y, 10, "classes:1", seed=0)
     assert all(np.unique(y[p]).size == 1 for p in parts)
@@ -134,6 +154,8 @@ def test_mismatched_class_sets():
         class_partition(y, 2)
     with pytest.raises(ValueError, match="unknown partition scheme"):
         split_clients(y, 2, "dirichlet")
+    with pytest.raises(ValueError, match="over must be"):
+        dirichlet_partition(y, 2, 1.0, over="labels")
 
 
 def test_subsample_classes():

@@ -47,8 +47,8 @@ def _check_nonempty(parts):
     return parts
 
 
-def dirichlet_partition(y, n_clients, alpha, *, min_size=1, balance=True, max_tries=1000,
-                        seed=None):
+def dirichlet_partition(y, n_clients, alpha, *, over="classes", min_size=1, balance=True,
+                        max_tries=1000, seed=None):
     r"""Split the samples over clients with Dirichlet(``alpha``) class proportions.
 
     For every class :math:`c`, with :math:`n_c` samples, draw
@@ -64,6 +64,15 @@ def dirichlet_partition(y, n_clients, alpha, *, min_size=1, balance=True, max_tr
     client sizes within a factor of a few of each other for small ``alpha``; the draw is
     repeated until every client holds ``min_size`` samples.
 
+    ``over="clients"`` draws the label distribution of each client instead (Hsu, Qi & Brown
+    2019): :math:`q_k \sim \mathrm{Dirichlet}(\alpha\, \pi)` with :math:`\pi` the class
+    frequencies of ``y``, and class :math:`c` is cut over the clients in proportions
+    :math:`q_{k,c} / \sum_j q_{j,c}`. Client :math:`k`'s share of class :math:`c` then has
+    mean :math:`\pi_c` and variance :math:`\pi_c (1 - \pi_c) / (\alpha + 1)` (up to the
+    normalisation over clients, exact as :math:`K \to \infty`). With few classes (two, for
+    sentiment) this is the split that keeps every client supplied: per class, a small
+    ``alpha`` gives each class to about one client, leaving the others empty.
+
     Parameters
     ----------
     y : array-like of shape (n_samples,)
@@ -71,6 +80,9 @@ def dirichlet_partition(y, n_clients, alpha, *, min_size=1, balance=True, max_tr
     n_clients : int
     alpha : float
         Concentration, > 0. The issue's grid is ``{0.01, 0.1, 0.5, 1.0}``.
+    over : {"classes", "clients"}
+        Draw a Dirichlet vector per class (over the clients) or per client (over the
+        classes).
     min_size : int, default=1
         Samples every client must hold (>= 1).
     balance : bool, default=True
@@ -100,17 +112,24 @@ def dirichlet_partition(y, n_clients, alpha, *, min_size=1, balance=True, max_tr
     if min_size * n_clients > y.size:
         raise ValueError(f"{n_clients} clients with at least {min_size} samples each need "
                          f"{min_size * n_clients} samples, but there are {y.size}")
+    if over not in ("classes", "clients"):
+        raise ValueError(f"over must be 'classes' or 'clients', got {over!r}")
     rng = np.random.default_rng(seed)
-    classes = np.unique(y)
+    classes, counts = np.unique(y, return_counts=True)
     by_class = [np.flatnonzero(y == c) for c in classes]
     cap = y.size / n_clients
     for _ in range(max_tries):
         parts = [[] for _ in range(n_clients)]
         sizes = np.zeros(n_clients)
+        if over == "clients":
+            q = rng.dirichlet(float(alpha) * counts / y.size, size=n_clients)
         for c in rng.permutation(len(classes)):
             idx = rng.permutation(by_class[c])
-            p = rng.dirichlet(np.full(n_clients, float(alpha)))
-            if balance:
+            if over == "clients":
+                p = np.nan_to_num(q[:, c])
+            else:
+                p = rng.dirichlet(np.full(n_clients, float(alpha)))
+            if balance and over == "classes":
                 p = p * (sizes < cap)
             total = p.sum()
             # a draw that underflows (tiny alpha) or leaves only full clients: give the
@@ -231,9 +250,11 @@ def label_counts(y, parts, n_classes=None):
 
 
 def split_clients(y, n_clients, scheme, seed=None):
-    """Split by a scheme name: ``"iid"``, ``"dirichlet:ALPHA"`` or ``"classes:M"``.
+    """Split by a scheme name: ``"iid"``, ``"dirichlet:ALPHA"``, ``"dirichlet-client:ALPHA"``
+    or ``"classes:M"``.
 
-    ``"dirichlet:0.1"`` is :func:`dirichlet_partition` with ``alpha=0.1``, ``"classes:2"``
+    ``"dirichlet:0.1"`` is :func:`dirichlet_partition` with ``alpha=0.1`` (``over="classes"``;
+    ``"dirichlet-client:0.1"``: ``over="clients"``), ``"classes:2"``
     :func:`class_partition` with two classes per client, ``"iid"``
     :func:`sksafe.nn.data.split_iid`.
     """
@@ -242,12 +263,13 @@ def split_clients(y, n_clients, scheme, seed=None):
     if kind == "iid" and not arg:
         _check_clients(y.size, n_clients)
         return split_iid(y.size, n_clients, seed)
-    parse = {"dirichlet": float, "classes": int}.get(kind)
+    parse = {"dirichlet": float, "dirichlet-client": float, "classes": int}.get(kind)
     try:
         value = parse(arg)
     except (TypeError, ValueError):
-        raise ValueError(f"unknown partition scheme {scheme!r}: use 'iid', 'dirichlet:ALPHA' "
-                         "or 'classes:M'") from None
-    if kind == "dirichlet":
-        return dirichlet_partition(y, n_clients, value, seed=seed)
+        raise ValueError(f"unknown partition scheme {scheme!r}: use 'iid', 'dirichlet:ALPHA', "
+                         "'dirichlet-client:ALPHA' or 'classes:M'") from None
+    if kind.startswith("dirichlet"):
+        over = "clients" if kind == "dirichlet-client" else "classes"
+        return dirichlet_partition(y, n_clients, value, over=over, seed=seed)
     return class_partition(y, n_clients, classes_per_client=value, seed=seed)
