@@ -157,16 +157,21 @@ def run(args):
 
 
 def load_runs():
+    """The runs of the CSV, the last one of each (task, partition, method, seed)."""
     with (RESULTS / "federated_runs.csv").open() as f:
-        return list(csv.DictReader(f))
+        rows = {(r["task"], r["partition"], r["method"], r["seed"]): r
+                for r in csv.DictReader(f)}
+    return list(rows.values())
 
 
-def summarise(teachers, total):
+def summarise(teachers):
     runs = load_runs()
+    total = sum(float(r["wall_time"]) for r in runs)
     lines = ["# Federated distillation from a foundation model (issue 8)", "",
              f"Produced by `benchmarks/bench_federated.py` on {platform.platform()}, "
              f"Python {platform.python_version()}; Flower simulation engine (Ray), 2 CPUs; "
-             f"{total / 60:.0f} min in all on 2 CPU cores shared with other jobs (timings "
+             f"the {len(runs)} runs took {total / 60:.0f} min (sum of their wall times, "
+             "engine start-up included) on 2 CPU cores shared with other jobs (timings "
              "are noisy). Mean +- standard deviation over the seeds (seed = partition, "
              "initialisation and minibatch order). Test sets are balanced; *rare* = mean "
              "per-class accuracy on digits 7, 8, 9 (20 % of their samples in the client "
@@ -258,5 +263,12 @@ if __name__ == "__main__":
                         help="the shared data folder (holds text/movie_review.jsonl.bz2)")
     parser.add_argument("--resume", action="store_true",
                         help="keep federated_runs.csv and skip the runs it has")
-    teachers, total = run(parser.parse_args())
-    summarise(teachers, total)
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only rewrite the tables and the figure from the CSV")
+    args = parser.parse_args()
+    if args.summary_only:
+        teachers = {name: make_task(name, "iid", 0, args.data_dir).teacher
+                    for name in args.tasks}
+    else:
+        teachers, _ = run(args)
+    summarise(teachers)

@@ -29,7 +29,7 @@ import os
 import queue as queue_module
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..network import free_port
 from ._flower import require_flwr
@@ -138,7 +138,9 @@ def run_simulation(strategy, factory, n_clients, n_rounds, *, round_timeout=300.
     _quiet(verbose)
     from flwr.simulation import run_simulation as flwr_run_simulation
 
-    init_args = {"num_cpus": num_cpus or os.cpu_count(), "include_dashboard": False,
+    # Ray binds its services to 127.0.0.1, so that a simulation stays on the loopback
+    init_args = {"_node_ip_address": "127.0.0.1",
+                 "num_cpus": num_cpus or os.cpu_count(), "include_dashboard": False,
                  "logging_level": logging.INFO if verbose else logging.ERROR,
                  "log_to_driver": bool(verbose)}
     flwr_run_simulation(
@@ -188,7 +190,7 @@ def _client_main(cid, factory, address, connect_timeout, verbose, reports):
 
 
 def run_processes(strategy, factory, n_clients, n_rounds, *, timeout=600.0, round_timeout=60.0,
-                  connect_timeout=60.0, host="127.0.0.1", verbose=False):
+                  connect_timeout=120.0, host="127.0.0.1", verbose=False):
     """Run a Flower server process and ``n_clients`` client processes on ``host``.
 
     Processes are started with ``multiprocessing`` (spawn); each client process receives
@@ -297,7 +299,7 @@ def train_federated(task, *, local, n_rounds, server_kd=None, engine="simulation
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if not isinstance(local, LocalConfig):
         raise TypeError(f"local must be a LocalConfig, got {type(local).__name__}")
-    local = LocalConfig(**{**local.__dict__, "seed": int(seed)})
+    local = replace(local, seed=int(seed))
     strategy = FedDistill(task.spec, len(task.clients), test=task.test, server_kd=server_kd,
                           public_X=task.public_X, public_teacher_logits=task.public_teacher_logits,
                           penalty=local.penalty, mu=local.mu, lr=local.lr, seed=seed)

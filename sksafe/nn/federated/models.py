@@ -114,9 +114,10 @@ def kd_term(student_logits, teacher_logits, temperature):
 
 
 def distillation_loss(student_logits, y, teacher_logits=None, beta=0.0, temperature=1.0):
-    r""":math:`(1 - \beta)\,\mathrm{CE}(s, y) + \beta\, T^2\, \mathrm{KL}(\sigma(t/T) \| \sigma(s/T))`.
+    r"""The client loss: cross-entropy mixed with the tempered KL to the teacher.
 
-    Batch means of both terms (module docstring). With ``beta == 0`` the teacher is not
+    :math:`(1-\beta)\,\mathrm{CE}(s, y) + \beta T^2 \mathrm{KL}(\sigma(t/T) \| \sigma(s/T))`,
+    batch means of both terms (module docstring). With ``beta == 0`` the teacher is not
     evaluated and the loss is exactly the cross-entropy (FedAvg's).
     """
     if not 0.0 <= beta <= 1.0:

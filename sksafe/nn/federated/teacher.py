@@ -121,11 +121,13 @@ class FoundationTeacher:
         texts = list(texts)
         # sentence-transformers >= 6 names it preprocess, older versions tokenize
         features = getattr(self.encoder, "preprocess", self.encoder.tokenize)(texts)
-        counter = FlopCounterMode(display=False)
-        start = time.perf_counter()
-        with torch.no_grad(), counter:
+        with torch.no_grad():
+            start = time.perf_counter()
             self.encoder(features)
-        seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            counter = FlopCounterMode(display=False)
+            with counter:
+                self.encoder(features)
         n_head = self.head.coef_.size + self.head.intercept_.size
         n_params = sum(p.numel() for p in self.encoder.parameters()) + n_head
         return {"n_params": int(n_params), "dense_bytes": int(4 * n_params),
