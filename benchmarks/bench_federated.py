@@ -11,8 +11,9 @@ Learning" (arXiv 2311.08479), reproduced small on Flower's simulation engine (Ra
 - **digits** (scikit-learn, 10 classes): 20 clients; stand-in teacher = MLP 64-512-512-10
   trained on the server's 500 public digits; student = MLP 64-32-10 with a group lasso on
   its input pixels. Classes 7, 8, 9 keep 20 % of their samples in the client pool (rare on
-  clients; the test set is balanced). Partitions: Dirichlet per class over the clients
-  (NIID-Bench) and two classes per client.
+  clients; the test set is balanced). Partitions: Dirichlet over each client's labels
+  (with 20 clients and 10 classes, a Dirichlet(0.01) per class leaves clients empty) and two
+  classes per client.
 
 Methods (same rounds, local epochs, learning rate and penalty for all):
 FedAvg; FedAvg + client-side distillation (beta = 0.7, T = 2); FedAvg + server-side
@@ -57,7 +58,7 @@ TASKS = {
                          dirichlet="dirichlet-client", classes="classes:1", private=(32,)),
     "digits": dict(n_clients=20, rounds=30, local=dict(epochs=2, lr=0.3, batch_size=16,
                                                        penalty="group", mu=1e-2),
-                   dirichlet="dirichlet", classes="classes:2", private=(128,)),
+                   dirichlet="dirichlet-client", classes="classes:2", private=(128,)),
 }
 FIELDS = ["task", "partition", "method", "seed", "accuracy", "balanced_accuracy",
           "rare_accuracy", "nnz_params", "n_params", "n_inputs_used", "sparse_bytes",
@@ -105,19 +106,21 @@ def centralized(name, task, seed):
     return metrics, model_size(model, task.test.X), time.perf_counter() - start
 
 
+def done_runs(path):
+    with path.open() as f:
+        return {(r["task"], r["partition"], r["method"], int(r["seed"]))
+                for r in csv.DictReader(f)}
+
+
 def run(args):
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "federated_runs.csv"
-    done = set()
-    if out.exists() and args.resume:
-        with out.open() as f:
-            done = {(r["task"], r["partition"], r["method"], int(r["seed"]))
-                    for r in csv.DictReader(f)}
-    else:
+    if not (out.exists() and args.resume):
         with out.open("w", newline="") as f:
             csv.DictWriter(f, FIELDS).writeheader()
     tasks = [t for t in args.tasks if t in TASKS]
-    seeds = range(1 if args.quick else args.seeds)
+    seeds = [args.only_seed] if args.only_seed is not None else range(
+        1 if args.quick else args.seeds)
     alphas = (0.01, 1.0) if args.quick else ALPHAS
     start = time.perf_counter()
     teachers = {}
@@ -127,6 +130,7 @@ def run(args):
         for seed in seeds:
             for scheme in schemes:
                 task = make_task(name, scheme, seed, args.data_dir)
+                done = done_runs(out)  # read anew: other processes may share the file
                 teachers[name] = task.teacher
                 rows = []
                 if (name, "centralized", "centralized", seed) not in done and scheme == schemes[0]:
@@ -258,6 +262,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS))
+    parser.add_argument("--only-seed", type=int, default=None,
+                        help="run this seed only (to split the runs over processes)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--data-dir", default=DATA_DIR,
                         help="the shared data folder (holds text/movie_review.jsonl.bz2)")

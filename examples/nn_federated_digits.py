@@ -1,7 +1,7 @@
 """Federated digits on 20 heterogeneous clients: FedAvg vs foundation-model distillation.
 
 The setting of Wu et al. (arXiv 2311.08479) in miniature: 20 clients hold scikit-learn
-digits split by Dirichlet(alpha = 0.1) over the labels, with digits 7, 8 and 9 rare on
+digits split by Dirichlet(alpha = 0.1) over their labels, with digits 7, 8 and 9 rare on
 clients; a stand-in teacher (MLP 64-512-512-10 trained on the server's 500 public digits)
 plays the foundation model. The lightweight student (MLP 64-32-10, group lasso on its
 input pixels) is trained on Flower's simulation engine with plain FedAvg, with client-side
@@ -16,7 +16,7 @@ from sksafe.nn.federated import (LocalConfig, ServerDistillConfig, digits_task,
                                  train_federated)
 
 if __name__ == "__main__":  # Flower's engine starts worker processes
-    task = digits_task(n_clients=20, scheme="dirichlet:0.1", seed=0)
+    task = digits_task(n_clients=20, scheme="dirichlet-client:0.1", seed=0)
     print("samples per client and class (rows: clients, columns: digits 0-9):")
     print(task.label_counts)
     local = dict(epochs=2, lr=0.3, batch_size=16, penalty="group", mu=1e-2)
