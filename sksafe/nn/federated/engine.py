@@ -4,15 +4,16 @@
   Ray backend), many virtual clients on one machine; the server runs in this process.
 - :func:`run_processes`: one Flower server process and one process per client, talking
   gRPC over ``127.0.0.1``. The server is ``flwr.server.start_server`` and the clients
-  ``flwr.client.start_client``: Flower's gRPC server and client, which Flower 1.13+
-  marks deprecated in favour of the SuperLink/SuperNode deployment runtime. That runtime
-  runs an app only as a packaged Flower App (a FAB built from a ``pyproject.toml``
-  project) submitted with the ``flwr run`` CLI, launches a further subprocess per
-  ServerApp and per ClientApp call, and installs the app's dependencies with ``uv`` at
-  run time unless told not to; starting a server and N clients from Python with the
-  strategy and client objects of the simulation is what the gRPC pair does, and
-  it still ships and works in flwr 1.41 (the version installable here: 1.42 needs a
-  certifi release newer than the package index has).
+  ``flwr.client.start_client``: Flower's gRPC server and client.
+
+Flower 1.41 marks both Python entry points deprecated (``run_simulation``, and the gRPC
+pair since 1.13) in favour of its deployment runtime (SuperLink, SuperNodes, the ``flwr
+run`` CLI). That runtime runs code only as a packaged Flower App (a FAB built from a
+``pyproject.toml`` project) submitted with the CLI, launches a further subprocess per
+ServerApp and ClientApp call, and installs the app's dependencies with ``uv`` at run time
+unless told not to; handing a strategy and client objects to the engine from Python is
+what the entry points used here do, and they ship and work in flwr 1.41 (the version
+installable here: 1.42 needs a certifi release newer than the package index has).
 - :func:`train_federated`: a :class:`~.tasks.FederatedTask` with a method's client and
   server settings, on either engine.
 
