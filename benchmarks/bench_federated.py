@@ -164,6 +164,13 @@ def run(args):
     return teachers, total
 
 
+def _schemes(task_runs):
+    """The partitions of the runs: Dirichlet by increasing alpha, then class splits."""
+    names = {r["partition"] for r in task_runs if r["partition"] != "centralized"}
+    return sorted(names, key=lambda s: (not s.startswith("dirichlet"),
+                                        float(s.split(":")[1]) if "dirichlet" in s else 0))
+
+
 def load_runs():
     """The runs of the CSV, the last one of each (task, partition, method, seed)."""
     with (RESULTS / "federated_runs.csv").open() as f:
@@ -192,8 +199,7 @@ def summarise(teachers):
         task_runs = [r for r in runs if r["task"] == name]
         if not task_runs:
             continue
-        schemes = list(dict.fromkeys(r["partition"] for r in task_runs
-                                     if r["partition"] != "centralized"))
+        schemes = _schemes(task_runs)
         metrics = ["accuracy"] + (["rare_accuracy"] if name == "digits" else [])
         for metric in metrics:
             lines += [f"## {name}: {metric.replace('_', ' ')} "
@@ -245,8 +251,7 @@ def write_rst_summary(runs, teachers):
         task_runs = [r for r in runs if r["task"] == name]
         if not task_runs:
             continue
-        schemes = list(dict.fromkeys(r["partition"] for r in task_runs
-                                     if r["partition"] != "centralized"))
+        schemes = _schemes(task_runs)
         seeds = len({r["seed"] for r in task_runs})
         header = ", ".join(f'"{s}"' for s in schemes)
         out += [f".. csv-table:: {name}: balanced test accuracy ({TASKS[name]['n_clients']} "
@@ -276,8 +281,7 @@ def plot(runs):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for ax, (name, metric) in zip(axes, panels):
         task_runs = [r for r in runs if r["task"] == name]
-        schemes = list(dict.fromkeys(r["partition"] for r in task_runs
-                                     if r["partition"] != "centralized"))
+        schemes = _schemes(task_runs)
         for method in METHODS:
             means, stds = [], []
             for scheme in schemes:
