@@ -105,7 +105,7 @@ def _digits_setup(split_seed, teacher_hidden, teacher_epochs):
     return X, y, logits, test, public, pool, info
 
 
-def digits_task(n_clients=20, scheme="dirichlet:0.1", seed=0, *, hidden=(32,),
+def digits_task(n_clients=20, scheme="dirichlet-client:0.1", seed=0, *, hidden=(32,),
                 rare_classes=(7, 8, 9), keep=0.2, split_seed=0, teacher_hidden=(512, 512),
                 teacher_epochs=150):
     """scikit-learn digits: 300 test (30 per class), 500 public, 997 in the client pool.
@@ -151,8 +151,9 @@ def _movie_setup(path, split_seed, cache_dir, n_test_per_class, n_public):
     return X, y, logits, test, public, pool, info
 
 
-def movie_review_task(path, n_clients=10, scheme="dirichlet:0.1", seed=0, *, rare_classes=(1,),
-                      keep=0.3, split_seed=0, cache_dir=None, n_test_per_class=500,
+def movie_review_task(path, n_clients=10, scheme="dirichlet-client:0.1", seed=0, *,
+                      rare_classes=(1,), keep=0.3, split_seed=0, cache_dir=None,
+                      n_test_per_class=500,
                       n_public=1000):
     """IMDB movie reviews: 1000 test (500 per class), 1000 public, 3000 in the client pool.
 
