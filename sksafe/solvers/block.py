@@ -334,9 +334,7 @@ class BlockProxNewtonState:
         offsets = np.zeros(pb.n_features)
         y_mean = np.zeros(self.w.shape[1])
         if pb.fit_intercept:
-            offsets[rows] = s_model @ np.asarray(
-                pb.X_matrix[:, rows].toarray() if hasattr(pb.X_matrix, "toarray")
-                else pb.X_matrix[:, rows])
+            offsets[rows] = np.asarray(pb.X_matrix[:, rows].T @ s_model).ravel()
             y_mean = s_model @ target
         target = np.ascontiguousarray(target - y_mean)
         lipschitz = group_spectral_norms(pb, self.group_ptr, self.group_rows, s_model, offsets,
