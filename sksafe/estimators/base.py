@@ -10,7 +10,7 @@ from ..datafits import Quadratic
 from ..penalties import L1
 from ..solvers import solve
 from ..utils.validation import (check_positive_int, check_tol, check_weighted_classes,
-                                check_weights, check_X_predict, check_Xy)
+                                check_weights, check_X_predict, check_Xy, is_dask_collection)
 
 
 class _SolverParamsMixin:
@@ -59,8 +59,10 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse matrices are never densified.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data; sparse matrices are never densified. A dask array is
+            fitted on the cluster of the default ``dask.distributed`` client
+            (:mod:`sksafe.distributed`).
         y : array-like of shape (n_samples,)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -73,6 +75,10 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
         """
         self._check_solver_params()
         datafit, penalty = self._datafit_penalty()
+        if is_dask_collection(X) or is_dask_collection(y):
+            from ..distributed._estimator import fit_dask
+
+            return fit_dask(self, X, y, sample_weight, datafit, penalty)
         classifier = self._is_classifier()
         if getattr(datafit, "is_survival", False):
             from .cox import check_survival_Xy  # cox.py imports this module
@@ -120,13 +126,20 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            A lazy dask array for dask input.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            from ..distributed._estimator import map_rows
+
+            if self._is_classifier():
+                return map_rows(self.predict, X, dtype=self.classes_.dtype)
+            return map_rows(self.predict, X, self.coef_.shape[0] if self.coef_.ndim == 2 else None)
         X = check_X_predict(self, X)
         if self.coef_.ndim == 2:
             return np.asarray(X @ self.coef_.T) + self.intercept_
@@ -265,6 +278,8 @@ class SparseGLM(BaseSparseRegressor):
         return 2.0 * codes - 1.0
 
     def predict(self, X):
+        if is_dask_collection(X):
+            return super().predict(X)  # block by block, through this method
         scores = super().predict(X)
         if self._is_classifier():
             if scores.ndim == 2:

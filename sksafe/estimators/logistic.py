@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..datafits import Logistic, Multinomial
 from ..penalties import L21, ElasticNet, EntrywiseL1
 from ..utils.validation import (check_weighted_classes, check_weights, check_X_predict,
+                                is_dask_collection,
                                 check_Xy)
 from .base import _SolverParamsMixin
 
@@ -110,8 +111,10 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse matrices are never densified.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data; sparse matrices are never densified. A dask array is
+            fitted on the cluster of the default ``dask.distributed`` client
+            (:mod:`sksafe.distributed`; binary and one-vs-rest).
         y : array-like of shape (n_samples,)
             Class labels (any two or more distinct values).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -133,6 +136,10 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         if self.multinomial_penalty not in ("entrywise", "group"):
             raise ValueError(f"multinomial_penalty must be 'entrywise' or 'group', got "
                              f"{self.multinomial_penalty!r}.")
+        if is_dask_collection(X) or is_dask_collection(y):
+            from ..distributed._estimator import fit_dask
+
+            return fit_dask(self, X, y, sample_weight, Logistic(), penalty)
         X, y = check_Xy(self, X, y, classifier=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -161,10 +168,15 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
                 dual = report.dual_point if report.dual_point.shape[0] == X.shape[0] else None
                 start = (self.coef_[k], float(self.intercept_[k]), dual)
             reports.append(self._solve(X, signs, Logistic(), penalty, sample_weight, start))
+        self._set_fitted_ovr(classes, reports, X.dtype)
+        return self
+
+    def _set_fitted_ovr(self, classes, reports, dtype):
+        """Fitted attributes of a binary or one-vs-rest fit (one report per model)."""
         self.classes_ = classes
-        self.coef_ = np.array([r.coef for r in reports], dtype=X.dtype)
+        self.coef_ = np.array([r.coef for r in reports], dtype=dtype)
         self.intercept_ = np.array([r.intercept if self.fit_intercept else 0.0
-                                    for r in reports], dtype=X.dtype)
+                                    for r in reports], dtype=dtype)
         self.n_iter_ = np.array([r.n_iter for r in reports])
         gaps = np.array([r.relative_gap for r in reports])
         screened = np.array([int(np.sum(r.screened_at >= 0)) for r in reports])
@@ -174,7 +186,6 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         alpha_max = np.array([r.alpha_max for r in reports])
         self.alpha_max_ = float(alpha_max[0]) if binary else alpha_max
         self.fit_report_ = reports[0] if binary else reports
-        return self
 
     def _fit_multinomial(self, X, y_codes, classes, sample_weight):
         if self.solver == "fista":
@@ -205,6 +216,12 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         self.fit_report_ = report
         return self
 
+    def _map_rows(self, method, X, n_outputs, dtype=np.float64):
+        from ..distributed._estimator import map_rows
+
+        check_is_fitted(self)
+        return map_rows(method, X, n_outputs, dtype)
+
     def _is_multinomial(self):
         return not isinstance(self.fit_report_, list) and self.classes_.size > 2
 
@@ -218,8 +235,12 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            A lazy dask array for dask input.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._map_rows(self.decision_function, X,
+                                  None if self.coef_.shape[0] == 1 else self.coef_.shape[0])
         X = check_X_predict(self, X)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
@@ -234,7 +255,10 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            A lazy dask array for dask input.
         """
+        if is_dask_collection(X):
+            return self._map_rows(self.predict, X, None, self.classes_.dtype)
         scores = self.decision_function(X)
         indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[indices]
@@ -250,7 +274,10 @@ class SafeScreeningLogisticRegression(_SolverParamsMixin, ClassifierMixin, BaseE
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            A lazy dask array for dask input.
         """
+        if is_dask_collection(X):
+            return self._map_rows(self.predict_proba, X, self.classes_.size)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)

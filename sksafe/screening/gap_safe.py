@@ -112,18 +112,22 @@ class SeparableGeometry:
 
     def correlations_all(self, theta):
         """Correlations of ``theta`` with every feature (``known`` of the outer loop)."""
-        return correlations(self.problem, theta, np.arange(self.n_units))
+        return self.correlations(theta, np.arange(self.n_units))
+
+    def correlations(self, theta, units):
+        """``X_c[:, units]^T theta`` (unscaled; overridden where the data are elsewhere)."""
+        return correlations(self.problem, theta, units)
+
+    def dual_value(self, theta, kappa):
+        """``-F*(-kappa theta)``."""
+        return self.datafit.dual_value(kappa * theta, self.problem.y, self.problem.s)
 
     def evaluate(self, theta, units, corr_all=None, full=False):
         """``(D, kappa, dual_norms)`` of ``kappa * theta`` restricted to ``units``."""
-        if corr_all is None:
-            dual, kappa, corr = evaluate_dual(self.problem, self.datafit, theta, units, self.a,
-                                              self.b, self.positive)
-        else:
-            corr = corr_all[units]
-            kappa = dual_scaling(corr, units, self.a, self.b, self.positive)
-            dual = (self.datafit.dual_value(kappa * theta, self.problem.y, self.problem.s)
-                    - conjugate_sum(corr, kappa, units, self.a, self.b, self.positive))
+        corr = self.correlations(theta, units) if corr_all is None else corr_all[units]
+        kappa = dual_scaling(corr, units, self.a, self.b, self.positive)
+        dual = (self.dual_value(theta, kappa)
+                - conjugate_sum(corr, kappa, units, self.a, self.b, self.positive))
         scaled = kappa * corr
         return dual, kappa, scaled if self.positive else np.abs(scaled)
 

@@ -50,6 +50,9 @@ class SolveResult:
     screened_features : ndarray of bool, shape (n_features,) or None
         Block penalties: features removed by screening on their own or with their
         group (``screened_at`` then counts groups); ``None`` for separable penalties.
+    communication : CommunicationLedger or None
+        Distributed fits (:func:`sksafe.distributed.solve_distributed`): the rounds
+        and bytes of the fit; ``None`` on one machine.
     """
 
     coef: np.ndarray
@@ -66,6 +69,7 @@ class SolveResult:
     alpha_max: float
     history: list = field(default_factory=list)
     screened_features: np.ndarray = None
+    communication: object = None
 
 
 def _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef, intercept):

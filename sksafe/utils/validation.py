@@ -5,6 +5,15 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 
+def is_dask_collection(obj):
+    """Whether ``obj`` is a dask collection (without importing dask for other input)."""
+    if not type(obj).__module__.startswith("dask"):
+        return False
+    from dask import is_dask_collection as _is_dask
+
+    return bool(_is_dask(obj))
+
+
 def check_Xy(estimator, X, y, *, classifier, reset=True, multi_output=False):
     """Validate ``X`` (dense float32/float64 or any scipy.sparse format) and ``y``.
 

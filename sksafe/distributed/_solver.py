@@ -1,0 +1,511 @@
+"""The working-set solver with dynamic Gap Safe screening, on row blocks.
+
+The outer loop is *the* single-machine one (:func:`sksafe.solvers.working_set._outer_loop`
+and :func:`~sksafe.solvers.working_set.certify`): gap, sphere test, working set,
+subproblem, final full-problem certificate. What changes is where the data are:
+
+* a dual candidate is a primal point ``(w, b)``; each block computes its rows of
+  ``theta = -grad F(X w + b)`` where the rows live (:class:`DualCandidate`);
+* the geometry's correlations ``X_S^T theta`` are one reduction over blocks,
+  restricted to the unscreened set ``S``: screening shrinks both the message and
+  the per-block work from ``p`` to ``|S|`` (the idea of Distributed Dynamic Safe
+  Screening, Bao, Wu, Xian & Huang, arXiv:2204.10981);
+* the least-squares subproblem is solved on the driver from the working set's Gram
+  matrix ``X_W^T S X_W`` (one reduction, cached across iterations, only new rows
+  fetched) by :func:`sksafe.solvers._gram_kernels.gram_cd` down to its own duality gap;
+* the other datafits take proximal Newton steps (Lee, Sun & Saunders, SIAM J.
+  Optim. 2014): each step is one reduction for the Hessian-weighted Gram and
+  gradient on the working set, a model solve on the driver, and one round
+  that evaluates the whole backtracking line search at once.
+
+The stopping rule is the relative duality gap of the whole problem,
+``G <= tol * P(0)``, with the same dual point, scaling and reference ``P(0)`` as
+the single-machine solver; only the order of floating-point summation differs
+(partial sums are added in block order, so a fit is reproducible to the bit).
+"""
+import time
+
+import numpy as np
+
+from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
+from ..screening.gap_safe import SeparableGeometry
+from ..solvers._gram_kernels import gram_cd
+from ..solvers._states import CURVATURE_FLOOR, ProxNewtonState
+from ..solvers.working_set import NOT_SCREENED, _outer_loop, certify
+from . import _tasks
+
+#: step sizes of one line-search round (the single-machine search tries 1, 1/2, ...)
+LINE_SEARCH_BATCH = 4
+#: largest number of Gram columns kept on the driver between iterations
+GRAM_CACHE_LIMIT = 4096
+
+
+def _sum_in_order(parts):
+    """Sum per-block partial results in block order (reproducible to the bit)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+class DistributedProblem:
+    """A validated problem whose rows live on the workers, with its global statistics.
+
+    The attributes the geometry reads mirror :class:`sksafe.solvers.Problem`
+    (``screen_norms``, ``n_features``, ``gamma``, ``fit_intercept``, ``x_offset``).
+    """
+
+    def __init__(self, runtime, datafit, *, n_samples, n_features, x_mean, y_offset,
+                 screen_norms, fit_intercept, dtype):
+        self.runtime = runtime
+        self.datafit = datafit
+        self.n_samples, self.n_features = n_samples, n_features
+        self.x_mean = x_mean
+        self.centre = datafit.intercept_mode == "centre"
+        self.x_offset = x_mean if (fit_intercept and self.centre) else np.zeros(n_features)
+        self.y_offset = y_offset
+        self.screen_norms = screen_norms
+        self.fit_intercept = fit_intercept
+        self.gamma = datafit.gamma
+        self.dtype = dtype
+        self.block_sizes = None
+        self.primal_zero_loss = None  # F at w = 0: half of ||y_c||_s^2 for least squares
+
+    def candidate(self, w, intercept):
+        """The dual candidate of the primal point ``(w, intercept)``."""
+        cols = np.flatnonzero(w)
+        offset = -(self.x_offset[cols] @ w[cols]) if self.centre else intercept
+        return DualCandidate(self, cols, w[cols].copy(), float(offset))
+
+    def correlate(self, candidate, units):
+        """``(X_c[:, units]^T theta, sum(theta))`` of a candidate, by one reduction.
+
+        Also caches on the candidate ``theta^T y`` and ``sum theta^2 / s``, which
+        give the least-squares dual for any scaling.
+        """
+        runtime = self.runtime
+        units = np.ascontiguousarray(units, dtype=np.int64)
+        factors = candidate.factors()
+
+        def build():
+            points = candidate.points()
+            return [runtime.submit(_tasks.block_correlations, k, runtime.blocks[k], points[k],
+                                   factors, units) for k in range(runtime.n_blocks)]
+
+        parts = runtime.run(build, "correlations", n_units=units.size)
+        corr = _sum_in_order([p[0] for p in parts])
+        total = _sum_in_order([p[1] for p in parts])
+        candidate.quadratic_terms = (_sum_in_order([p[2] for p in parts]),
+                                     _sum_in_order([p[3] for p in parts]))
+        if self.fit_intercept and total != 0.0:
+            corr = corr - self.x_offset[units] * total
+        return corr
+
+
+class DualCandidate:
+    """A dual point ``theta = -grad F(X w + b)`` kept on the workers, one future per block.
+
+    It is described on the driver by the primal point it comes from (the
+    non-zero coefficients and the offset), so a lost block recomputes it and a
+    replayed round reproduces it. ``factors`` restore ``sum(theta) = 0`` (the
+    intercept's constraint) as :meth:`sksafe.datafits.base.BaseDatafit.zero_sum_dual`
+    does: the larger of the positive and negative parts is scaled down.
+    ``kappa * candidate`` is the scaled point (what :func:`certify` reports);
+    :meth:`to_dask_array` brings it back as a dask array.
+    """
+
+    __array_ufunc__ = None  # ``kappa * candidate`` must reach ``__rmul__``
+
+    def __init__(self, problem, cols, coefs, offset, scale=1.0):
+        self.problem = problem
+        self.cols, self.coefs, self.offset = cols, coefs, offset
+        self.scale = scale
+        self.quadratic_terms = None
+        self._points, self._generation = None, None
+        self._summary, self._factors = None, None
+
+    def points(self):
+        """Per-block futures of the point (resubmitted after a recovery)."""
+        runtime, pb = self.problem.runtime, self.problem
+        if self._points is None or self._generation != runtime.generation:
+            self._points = [runtime.submit(_tasks.block_point, k, runtime.blocks[k], pb.datafit,
+                                           self.cols, self.coefs, self.offset, pb.y_offset)
+                            for k in range(runtime.n_blocks)]
+            self._generation = runtime.generation
+        return self._points
+
+    def summary(self):
+        """``(F(z), positive mass, negative mass, sum of f'')`` of the point, by one reduction."""
+        if self._summary is None:
+            runtime, datafit = self.problem.runtime, self.problem.datafit
+
+            def build():
+                points = self.points()
+                return [runtime.submit(_tasks.point_summary, k, runtime.blocks[k], points[k],
+                                       datafit) for k in range(runtime.n_blocks)]
+
+            parts = runtime.run(build, "point")
+            self._summary = tuple(_sum_in_order([p[i] for p in parts]) for i in range(4))
+        return self._summary
+
+    def factors(self):
+        """Scalings of the positive and negative parts that make ``sum(theta) = 0``."""
+        if self._factors is None:
+            self._factors = (1.0, 1.0)
+            pb = self.problem
+            if pb.fit_intercept and not pb.centre:
+                _, mass_pos, mass_neg, _ = self.summary()
+                if mass_pos > mass_neg:
+                    self._factors = (mass_neg / mass_pos, 1.0)
+                elif mass_neg > mass_pos:
+                    self._factors = (1.0, mass_pos / mass_neg)
+        return self._factors
+
+    def loss(self):
+        return self.summary()[0]
+
+    def __eq__(self, other):
+        return (isinstance(other, DualCandidate) and other.offset == self.offset
+                and other.scale == self.scale and np.array_equal(other.cols, self.cols)
+                and np.array_equal(other.coefs, self.coefs))
+
+    __hash__ = None
+
+    def __rmul__(self, kappa):
+        scaled = DualCandidate(self.problem, self.cols, self.coefs, self.offset,
+                               self.scale * float(kappa))
+        scaled._points, scaled._generation = self._points, self._generation
+        scaled._summary, scaled._factors = self._summary, self._factors
+        return scaled
+
+    def to_dask_array(self):
+        """The (scaled) dual point as a dask array chunked like the rows."""
+        import dask.array as da
+
+        runtime = self.problem.runtime
+        factors = self.factors()
+        points = self.points()
+        parts = [runtime.submit(_tasks.block_dual_vector, k, points[k], factors, self.scale)
+                 for k in range(runtime.n_blocks)]
+        sizes = self.problem.block_sizes
+        return da.concatenate([da.from_delayed(part, shape=(n,), dtype=np.float64)
+                               for part, n in zip(parts, sizes)])
+
+
+class DistributedGeometry(SeparableGeometry):
+    """:class:`SeparableGeometry` whose correlations and dual values are reductions over blocks."""
+
+    def correlations(self, theta, units):
+        return self.problem.correlate(theta, units)
+
+    def dual_value(self, theta, kappa):
+        pb = self.problem
+        if pb.centre:  # least squares: kappa ty - kappa^2 tt / 2 from the cached terms
+            if theta.quadratic_terms is None:
+                pb.correlate(theta, np.zeros(0, dtype=np.int64))
+            ty, tt = theta.quadratic_terms
+            return kappa * ty - 0.5 * kappa * kappa * tt
+        runtime, factors = pb.runtime, theta.factors()
+
+        def build():
+            points = theta.points()
+            return [runtime.submit(_tasks.block_dual_value, k, runtime.blocks[k], points[k],
+                                   factors, kappa, pb.datafit) for k in range(runtime.n_blocks)]
+
+        return _sum_in_order(runtime.run(build, "dual"))
+
+
+class DistributedState:
+    """Primal iterate of the distributed solver (the state protocol of :mod:`sksafe.solvers._states`).
+
+    The coefficients and the intercept live on the driver, which makes the
+    driver's state the checkpoint every round can be replayed from.
+    """
+
+    def __init__(self, problem, geometry, coef, intercept):
+        self.problem, self.geometry = problem, geometry
+        self.a, self.b, self.positive = geometry.a, geometry.b, geometry.positive
+        self.w = np.asarray(coef, dtype=np.float64).copy()
+        self.b0 = float(intercept) if (problem.fit_intercept and not problem.centre) else 0.0
+        self.epochs = 0
+        self.all_cols = np.arange(problem.n_features)
+        self._candidate = None
+        # least squares: Gram rows of the columns seen in working sets, kept on the driver
+        self._gram_cols = np.zeros(0, dtype=np.int64)
+        self._gram = np.zeros((0, 0))
+        self._gram_rhs = np.zeros(0)
+        self.model_epochs = ProxNewtonState.max_cd_epochs
+
+    def theta(self):
+        if self._candidate is None:
+            self._candidate = self.problem.candidate(self.w, self.b0)
+        return self._candidate
+
+    def _moved(self):
+        self._candidate = None
+
+    def primal(self):
+        return self.theta().loss() + penalty_value(self.w, self.all_cols, self.a, self.b)
+
+    def zero_out(self, cols):
+        cols = cols[self.w[cols] != 0.0]
+        if cols.size:
+            self.w[cols] = 0.0
+            self._moved()
+
+    def feasible_dual(self, theta):
+        """Dual warm starts are not carried to the cluster: none (see :func:`solve_distributed`)."""
+        return None
+
+    def intercept(self):
+        pb = self.problem
+        if not pb.fit_intercept:
+            return 0.0
+        if pb.centre:
+            return pb.y_offset - pb.x_mean @ self.w
+        return self.b0
+
+    # -- intercept ---------------------------------------------------------------------
+    def polish(self, max_newton=30):
+        """Damped Newton on the intercept, to machine precision (nothing for least squares)."""
+        pb = self.problem
+        if pb.centre or not pb.fit_intercept:
+            return
+        for _ in range(max_newton):
+            candidate = self.theta()
+            f0, mass_pos, mass_neg, hess_sum = candidate.summary()
+            grad = mass_neg - mass_pos  # dF/db = sum_i f'_i = -sum_i theta_i
+            if abs(grad) <= 1e-15 * (mass_pos + mass_neg) + 1e-300 or not hess_sum > 0.0:
+                return
+            step = -grad / hess_sum
+            t = self._polish_step(candidate, f0, grad, step)
+            if t == 0.0:
+                return
+            self.b0 += t * step
+            self._moved()
+
+    def _polish_step(self, candidate, f0, grad, step):
+        """:meth:`ProxNewtonState._polish_step`, trial steps evaluated a batch per round."""
+        armijo = ProxNewtonState.armijo
+        slope = grad * step
+        no_cols = np.zeros(0, dtype=np.int64)
+        for _, steps, losses, slopes in self._step_batches(candidate, no_cols, np.zeros(0),
+                                                           step, 1e-12):
+            for t, f_t, slope_t in zip(steps, losses, slopes):
+                if t == 1.0:
+                    # at rounding level the decrease is invisible while Newton still
+                    # converges: accept the full step if it halves the gradient
+                    if f_t <= f0 + armijo * slope or abs(slope_t) < 0.5 * abs(slope):
+                        return 1.0
+                elif f_t <= f0 + armijo * t * slope:
+                    return t if f_t <= f0 else 0.0
+        return 0.0
+
+    def _step_batches(self, candidate, cols, delta, delta_b, smallest):
+        """Yield ``(g^T v, steps, losses, slopes)`` for steps 1, 1/2, ... down to ``smallest``,
+        :data:`LINE_SEARCH_BATCH` steps per round (one round when the first step is taken)."""
+        t = 1.0
+        while t > smallest:
+            steps = [t * 0.5 ** k for k in range(LINE_SEARCH_BATCH) if t * 0.5 ** k > smallest]
+            slope_0, losses, slopes = self._line_search(candidate, cols, delta, delta_b, steps)
+            yield slope_0, steps, losses, slopes
+            t = steps[-1] * 0.5
+
+    def _line_search(self, candidate, cols, delta, delta_b, steps):
+        runtime, pb = self.problem.runtime, self.problem
+
+        def build():
+            points = candidate.points()
+            return [runtime.submit(_tasks.block_line_search, k, runtime.blocks[k], points[k],
+                                   pb.datafit, cols, delta, delta_b, steps)
+                    for k in range(runtime.n_blocks)]
+
+        parts = runtime.run(build, "line_search", ws_size=cols.size)
+        return (_sum_in_order([p[0] for p in parts]), _sum_in_order([p[1] for p in parts]),
+                _sum_in_order([p[2] for p in parts]))
+
+    # -- subproblems -------------------------------------------------------------------
+    def solve_subproblem(self, ws, tol, budget):
+        if self.problem.centre:
+            self._least_squares_subproblem(ws, tol, budget)
+            return None
+        return self._prox_newton_subproblem(ws, tol, budget)
+
+    def _gram_of(self, ws):
+        """Centred ``X_W^T S X_W`` and ``X_W^T S y_c``, fetching only rows not cached yet."""
+        pb, runtime = self.problem, self.problem.runtime
+        new = np.setdiff1d(ws, self._gram_cols)
+        if new.size:
+            if self._gram_cols.size + new.size > GRAM_CACHE_LIMIT:
+                self._gram_cols, self._gram = np.zeros(0, dtype=np.int64), np.zeros((0, 0))
+                self._gram_rhs = np.zeros(0)
+                new = np.asarray(ws, dtype=np.int64)
+            cols = np.concatenate([self._gram_cols, new])
+            parts = runtime.run(lambda: [runtime.submit(_tasks.block_gram, k, runtime.blocks[k],
+                                                        new, cols)
+                                         for k in range(runtime.n_blocks)],
+                                "gram", ws_size=ws.size)
+            rows = _sum_in_order([p[0] for p in parts])
+            rhs = _sum_in_order([p[1] for p in parts])
+            if pb.fit_intercept:  # centred columns and target (the weights sum to one)
+                rows = rows - np.outer(pb.x_mean[new], pb.x_mean[cols])
+                rhs = rhs - pb.x_mean[new] * pb.y_offset
+            old = self._gram_cols.size
+            gram = np.empty((cols.size, cols.size))
+            gram[:old, :old] = self._gram
+            gram[old:, :] = rows
+            gram[:old, old:] = rows[:, :old].T
+            self._gram_cols, self._gram = cols, gram
+            self._gram_rhs = np.concatenate([self._gram_rhs, rhs])
+        order = np.argsort(self._gram_cols)
+        where = order[np.searchsorted(self._gram_cols[order], ws)]
+        return self._gram[np.ix_(where, where)], self._gram_rhs[where]
+
+    def _least_squares_subproblem(self, ws, tol, budget):
+        pb = self.problem
+        if np.any(self.w[np.setdiff1d(np.flatnonzero(self.w), ws)]):
+            raise RuntimeError("a non-zero coefficient is outside the working set")
+        gram, rhs = self._gram_of(ws)
+        u = self.w[ws].copy()
+        yy = 2.0 * pb.primal_zero_loss  # ||y_c||_s^2: the loss at w = 0 is half of it
+        epochs, _ = gram_cd(gram, rhs, u, self.a[ws], self.b[ws], self.positive, budget, tol,
+                            yy, 10)
+        self.epochs += epochs
+        if not np.array_equal(u, self.w[ws]):
+            self.w[ws] = u
+            self._moved()
+
+    def _prox_newton_subproblem(self, ws, tol, budget):
+        """:meth:`ProxNewtonState.solve_subproblem` with reductions for the data passes."""
+        pb = self.problem
+        best_theta, best_dual = None, -np.inf
+        violations = np.empty(ws.shape[0])
+        kkt_start = None
+        for _ in range(budget):
+            self.polish()
+            candidate = self.theta()
+            corr = self.problem.correlate(candidate, ws)
+            corr_all = np.zeros(self.problem.n_features)
+            corr_all[ws] = corr
+            dual, _, _ = self.geometry.evaluate(candidate, ws, corr_all)
+            if dual > best_dual:
+                best_dual, best_theta = dual, candidate
+            primal_value = candidate.loss() + penalty_value(self.w, ws, self.a, self.b)
+            if primal_value - best_dual <= tol:
+                break
+            subdiff_distance(self.w, -corr, ws, self.a, self.b, self.positive, violations)
+            kkt = violations.max()
+            if kkt_start is None:
+                kkt_start = kkt
+            elif kkt <= ProxNewtonState.newton_exit * kkt_start:
+                break
+            step = self._newton_step(candidate, ws, ProxNewtonState.model_accuracy * kkt)
+            if step is None:
+                break
+            delta, delta_b = step
+            self.epochs += 1
+            if delta_b == 0.0 and not np.any(delta):
+                break
+            t = self._step_length(candidate, ws, delta, delta_b)
+            if t == 0.0:
+                break
+            self.w[ws] += t * delta
+            self.b0 += t * delta_b
+            self._moved()
+        return best_theta if best_theta is not self.theta() else None
+
+    def _newton_step(self, candidate, ws, kkt_tol):
+        """Minimise the second-order model plus penalty over ``ws`` and the intercept.
+
+        The model ``g^T v + v^T diag(h) v / 2``, ``v = X_W delta + delta_b``, becomes after
+        eliminating ``delta_b`` exactly a quadratic in ``u = w_W + delta`` with the Gram
+        ``H_c = H - (X_W^T h)(X_W^T h)^T / sum(h)``, solved by :func:`gram_cd` to KKT
+        violation ``kkt_tol`` (the single-machine model of :class:`ProxNewtonState`).
+        """
+        pb, runtime = self.problem, self.problem.runtime
+        floor = CURVATURE_FLOOR * (pb.datafit.hessian_bound or 1.0)
+
+        def build():
+            points = candidate.points()
+            return [runtime.submit(_tasks.block_newton_model, k, runtime.blocks[k], points[k],
+                                   pb.datafit, ws, floor) for k in range(runtime.n_blocks)]
+
+        parts = runtime.run(build, "newton_model", ws_size=ws.size)
+        H = _sum_in_order([p[0] for p in parts])
+        xh = _sum_in_order([p[1] for p in parts])
+        h_total = _sum_in_order([p[2] for p in parts])
+        xg = _sum_in_order([p[3] for p in parts])
+        g_total = _sum_in_order([p[4] for p in parts])
+        if not h_total > 0.0:
+            return None
+        if pb.fit_intercept:
+            H = H - np.outer(xh, xh) / h_total
+            xg = xg - xh * (g_total / h_total)
+        w_ws = self.w[ws]
+        u = w_ws.copy()
+        budget = self.model_epochs
+        epochs, _ = gram_cd(H, H @ w_ws - xg, u, self.a[ws], self.b[ws], self.positive, budget,
+                            kkt_tol, -1.0, 1)
+        if epochs >= budget:
+            self.model_epochs = min(2 * budget, ProxNewtonState.max_cd_epochs_limit)
+        elif 2 * epochs < budget:
+            self.model_epochs = max(budget // 2, ProxNewtonState.max_cd_epochs)
+        delta = u - w_ws
+        delta_b = -(g_total + xh @ delta) / h_total if pb.fit_intercept else 0.0
+        return delta, delta_b
+
+    def _step_length(self, candidate, ws, delta, delta_b):
+        """:meth:`ProxNewtonState._step_length`, trial steps evaluated a batch per round."""
+        armijo = ProxNewtonState.armijo
+        loss = candidate.loss()
+        predicted = None
+        for slope_0, steps, losses, slopes in self._step_batches(candidate, ws, delta, delta_b,
+                                                                 1e-10):
+            if predicted is None:  # grad F(z)^T v + g(w + delta) - g(w)
+                predicted = slope_0 + penalty_change(self.w, ws, delta, 1.0, self.a, self.b)
+            for step, loss_t, slope_t in zip(steps, losses, slopes):
+                change = penalty_change(self.w, ws, delta, step, self.a, self.b)
+                if predicted < 0.0 and loss_t - loss + change <= armijo * step * predicted:
+                    return step
+                if step * slope_t + change <= 0.0:
+                    return step
+        return 0.0
+
+
+def solve_on_blocks(problem, penalty, *, tol, max_iter, max_epochs, p0, screening, verbose,
+                    start):
+    """Run the working-set outer loop on a :class:`DistributedProblem` (see :func:`solve_distributed`)."""
+    datafit = problem.datafit
+    n_features = problem.n_features
+    a, b = penalty.l1_l2_weights(n_features)
+    positive = bool(penalty.positive)
+    live = problem.screen_norms > 0
+    if np.any((a == 0) & (b == 0) & live):
+        raise ValueError("Unpenalised features (zero penalty weights) are not supported by the "
+                         "distributed solver; give them a small positive weight, or fit on one "
+                         "machine.")
+    geometry = DistributedGeometry(problem, datafit, a, b, positive, np.zeros(0, dtype=np.int64))
+    state = DistributedState(problem, geometry, np.zeros(n_features), 0.0)
+    state.polish()
+    theta_zero = state.theta()
+    corr_zero = problem.correlate(theta_zero, np.arange(n_features))
+    corr_zero[~live] = 0.0
+    problem.primal_zero_loss = theta_zero.loss()
+    primal_zero = state.primal()
+    alpha_max = penalty.alpha_max(corr_zero)
+    tol_abs = tol * primal_zero
+    screened_at = np.full(n_features, NOT_SCREENED)
+    screened_at[~live] = 0
+    eff_zero = corr_zero if positive else np.abs(corr_zero)
+    if np.all(eff_zero[live] <= a[live] * (1 + 1e-14)):
+        iterations, history, theta_best = 0, [], None
+    else:
+        budget = max_epochs if problem.centre else max(50, max_epochs // 1000)
+        iterations, history, theta_best = _outer_loop(
+            geometry, state, screened_at, None, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
+            budget=budget, screening=screening, verbose=verbose, start=start,
+            primal_zero=primal_zero, known=(theta_zero, corr_zero))
+    result = certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
+                     primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
+                     alpha_max=alpha_max, history=history, stacklevel=5)
+    return result

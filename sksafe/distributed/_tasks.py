@@ -1,0 +1,239 @@
+"""What runs on the workers: one function per operation on one row block.
+
+Every function is pure (its result depends only on its arguments), so the
+scheduler can recompute any result from its lineage after a worker dies, and
+replaying a round gives bit-identical numbers. The heavy loops are the
+single-machine Numba kernels of :mod:`sksafe.solvers._design` (dense and CSC),
+applied to the block's rows; the driver only ever receives vectors of the size
+of the unscreened set (or of the working set) and scalars.
+"""
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..solvers._design import add_columns, centred_sq_norms, xt_dot
+from ..solvers._problem import kernel_design
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """Rows of the design held by one worker.
+
+    Attributes
+    ----------
+    index : int
+        Position of the block (partial sums are added in this order).
+    X : ndarray (Fortran) or tuple
+        Kernel form of the rows (see :func:`sksafe.solvers._problem.kernel_design`).
+    X_matrix : ndarray or scipy.sparse.csc_matrix
+        The same rows for slicing.
+    y : ndarray of float64
+        The validated target rows.
+    sample_weight : ndarray of float64
+        Raw weights (ones without weights).
+    s : ndarray of float64 or None
+        Weights normalised by the global total (set by :func:`normalise_block`).
+    """
+
+    index: int
+    X: object
+    X_matrix: object
+    y: np.ndarray
+    sample_weight: np.ndarray
+    s: np.ndarray = None
+
+    @property
+    def n_features(self):
+        return self.X_matrix.shape[1]
+
+
+def prepare_block(X, y, sample_weight, datafit, index):
+    """Validate one block and put it in kernel form (no densifying).
+
+    Raises
+    ------
+    ValueError
+        Non-finite values, negative weights or a target the datafit refuses,
+        with the block's index in the message.
+    """
+    where = f"row block {index}"
+    if sp.issparse(X):
+        if not np.all(np.isfinite(X.data)):
+            raise ValueError(f"X contains NaN or infinity ({where}).")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+    else:
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"X contains NaN or infinity ({where}).")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1)
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise ValueError(f"y contains NaN or infinity ({where}).")
+    try:
+        y = datafit.check_target(y)
+    except ValueError as error:
+        raise ValueError(f"{error} ({where})") from None
+    if sample_weight is None:
+        sample_weight = np.ones(y.shape[0])
+    else:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
+            raise ValueError(f"sample_weight must be finite and non-negative ({where}).")
+    kernel_X, matrix = kernel_design(X)
+    return RowBlock(index=index, X=kernel_X, X_matrix=matrix, y=y, sample_weight=sample_weight)
+
+
+def block_moments(block):
+    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``)."""
+    sw = block.sample_weight
+    col_sums = np.empty(block.n_features)
+    xt_dot(block.X, sw, np.arange(block.n_features), col_sums)
+    return block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y)
+
+
+def normalise_block(block, total_weight):
+    """The block with ``s = sample_weight / total_weight`` (as the single-machine ``s``)."""
+    return replace(block, s=block.sample_weight / total_weight)
+
+
+def block_sq_norms(block, means):
+    """Weighted squared column norms of the block: raw and centred at ``means``.
+
+    ``sum_{i in block} s_i x_ij^2`` and ``sum_{i in block} s_i (x_ij - m_j)^2``,
+    one pass each without cancellation; the kernel's CSC form expects weights
+    summing to one, so it runs on the block-normalised weights and rescales.
+    """
+    p = block.n_features
+    mass = block.s.sum()
+    raw, centred = np.zeros(p), np.zeros(p)
+    if mass > 0:
+        s_local = block.s / mass
+        cols = np.arange(p)
+        centred_sq_norms(block.X, s_local, np.zeros(p), cols, raw)
+        centred_sq_norms(block.X, s_local, means, cols,
+                         centred)
+    return raw * mass, centred * mass
+
+
+@dataclass(frozen=True)
+class BlockPoint:
+    """Linear predictor and ``theta = -grad F`` of one block at a primal point."""
+
+    z: np.ndarray
+    theta: np.ndarray
+    target: np.ndarray
+
+
+def block_point(block, datafit, cols, coefs, offset, y_offset):
+    """``z = X[:, cols] coefs + offset`` on the block and ``theta = -grad F(z)``.
+
+    ``y_offset`` is subtracted from the target (the centring of the
+    least-squares datafit); ``offset`` is the intercept, or ``-x_mean^T w`` for
+    implicitly centred columns.
+    """
+    z = np.full(block.y.shape[0], float(offset))
+    add_columns(block.X, cols, coefs, z)
+    target = block.y - y_offset if y_offset != 0.0 else block.y
+    grad = np.empty_like(z)
+    datafit.raw_grad(z, target, block.s, grad)
+    return BlockPoint(z=z, theta=-grad, target=target)
+
+
+def point_summary(block, point, datafit):
+    """Scalars of a point: loss, positive and negative mass of ``theta``, Hessian sum."""
+    theta = point.theta
+    hess = np.empty_like(point.z)
+    datafit.raw_hessian(point.z, point.target, block.s, hess)
+    positive = theta > 0.0
+    return (float(datafit.value(point.z, point.target, block.s)), float(theta[positive].sum()),
+            float(-theta[~positive].sum()), float(hess.sum()))
+
+
+def _scaled_theta(point, factors):
+    """``theta`` with its positive part times ``factors[0]`` and negative part times ``factors[1]``."""
+    pos_factor, neg_factor = factors
+    if pos_factor == 1.0 and neg_factor == 1.0:
+        return point.theta
+    return np.where(point.theta > 0.0, pos_factor * point.theta, neg_factor * point.theta)
+
+
+def block_correlations(block, point, factors, cols):
+    """``X[:, cols]^T theta`` on the block, ``sum(theta)``, ``theta^T y`` and ``sum theta^2 / s``.
+
+    The last two give the least-squares dual in closed form for any scaling.
+    """
+    theta = _scaled_theta(point, factors)
+    corr = np.empty(cols.shape[0])
+    xt_dot(block.X, theta, cols, corr)
+    s = block.s
+    positive = s > 0
+    return (corr, float(theta.sum()), float(theta @ point.target),
+            float(np.sum(theta[positive] ** 2 / s[positive])))
+
+
+def block_dual_value(block, point, factors, kappa, datafit):
+    """``-sum_{i in block} s_i f*(-kappa theta_i / s_i)``."""
+    return float(datafit.dual_value(kappa * _scaled_theta(point, factors), point.target,
+                                    block.s))
+
+
+def _weighted_gram(block, rows, cols, weights):
+    """``X[:, rows]^T diag(weights) X[:, cols]`` as a dense array (BLAS or sparse product)."""
+    left = block.X_matrix[:, rows]
+    right = block.X_matrix[:, cols]
+    if sp.issparse(left):
+        return np.asarray((left.T @ sp.diags(weights) @ right).toarray(), dtype=np.float64)
+    left = np.asarray(left, dtype=np.float64)
+    return left.T @ (weights[:, None] * np.asarray(right, dtype=np.float64))
+
+
+def block_gram(block, rows, cols):
+    """Least-squares Gram rows ``X_rows^T S X_cols`` and ``X_rows^T S y`` of the block."""
+    left = block.X_matrix[:, rows]
+    target = block.s * block.y
+    return _weighted_gram(block, rows, cols, block.s), np.asarray(left.T @ target).ravel()
+
+
+def block_newton_model(block, point, datafit, ws, curvature_floor):
+    """Second-order model of the datafit at a point, on the working set.
+
+    Returns ``(H, X_ws^T h, sum h, X_ws^T g, sum g)`` with ``g`` the gradient and
+    ``h`` the second derivatives (exact zeros raised to ``curvature_floor * s_i``, as
+    the single-machine prox-Newton does).
+    """
+    h = np.empty_like(point.z)
+    datafit.raw_hessian(point.z, point.target, block.s, h)
+    h = np.where(h > 0.0, h, curvature_floor * block.s)
+    grad = -point.theta
+    xh, xg = np.empty(ws.shape[0]), np.empty(ws.shape[0])
+    xt_dot(block.X, h, ws, xh)
+    xt_dot(block.X, grad, ws, xg)
+    return (_weighted_gram(block, ws, ws, h), xh, float(h.sum()), xg, float(grad.sum()))
+
+
+def block_line_search(block, point, datafit, cols, delta, delta_b, steps):
+    """Loss and directional derivative along ``v = X[:, cols] delta + delta_b``.
+
+    Returns ``(g^T v, [F_block(z + t v) for t in steps], [g(z + t v)^T v for t in
+    steps])`` so that the driver runs a whole backtracking line search in one round.
+    """
+    direction = np.full(point.z.shape[0], float(delta_b))
+    add_columns(block.X, cols, delta, direction)
+    losses, slopes = np.empty(len(steps)), np.empty(len(steps))
+    grad = np.empty_like(point.z)
+    for k, t in enumerate(steps):
+        trial = point.z + t * direction
+        losses[k] = datafit.value(trial, point.target, block.s)
+        datafit.raw_grad(trial, point.target, block.s, grad)
+        slopes[k] = grad @ direction
+    return float(-point.theta @ direction), losses, slopes
+
+
+def block_dual_vector(point, factors, scale):
+    """The block's rows of the dual point ``scale * theta`` (to hand back as a dask array)."""
+    return scale * _scaled_theta(point, factors)

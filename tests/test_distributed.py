@@ -1,0 +1,367 @@
+"""The Dask row-block solver: exactness against one machine, safe screening, communication,
+placement, fault tolerance and bad input (LocalCluster with 2 workers, as in CI)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,  # noqa: E402
+                    SafeScreeningLogisticRegression, SparseGLM, SparsePoissonRegressor)
+from sksafe.datafits import Huber, Logistic, Poisson, Quadratic  # noqa: E402
+from sksafe.distributed import solve_distributed  # noqa: E402
+from sksafe.distributed import _runtime  # noqa: E402
+from sksafe.penalties import L1, ElasticNet, GroupL1, WeightedL1  # noqa: E402
+from sksafe.solvers import solve  # noqa: E402
+
+from conftest import duality_gap  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def _problem(loss, n=90, p=160, sparse=False, seed=0):
+    rng = np.random.default_rng(seed)
+    if sparse:
+        X = sp.random(n, p, density=0.2, format="csr", random_state=seed,
+                      data_rvs=rng.standard_normal)
+    else:
+        X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:6] = rng.choice([-2.0, 2.0], 6)
+    z = np.asarray(X @ w).ravel() + 0.3
+    if loss == "quadratic":
+        y = z + 0.3 * rng.standard_normal(n)
+    elif loss == "logistic":
+        y = np.where(rng.random(n) < 1 / (1 + np.exp(-z)), 1.0, -1.0)
+    elif loss == "poisson":
+        y = rng.poisson(np.exp(np.clip(0.3 * z, -3, 3))).astype(float)
+    else:  # huber, with outliers
+        y = z + 0.3 * rng.standard_normal(n)
+        y[:5] += 20
+    return X, y
+
+
+def _dask(X, rows):
+    """Uneven row blocks: ``rows`` lists the block sizes."""
+    chunks = (tuple(rows), (X.shape[1],))
+    if sp.issparse(X):
+        X = X.tocsr()
+        parts = np.cumsum([0, *rows])
+        blocks = [da.from_array(X[a:b], chunks=X[a:b].shape, asarray=False)
+                  for a, b in zip(parts[:-1], parts[1:])]
+        return da.concatenate(blocks, axis=0)
+    return da.from_array(X, chunks=chunks)
+
+
+DATAFITS = {"quadratic": Quadratic(), "logistic": Logistic(), "poisson": Poisson(),
+            "huber": Huber(1.5)}
+ALPHA = {"quadratic": 0.08, "logistic": 0.03, "poisson": 0.05, "huber": 0.05}
+
+CASES = [
+    ("quadratic", "l1", False, (90,), True),
+    ("quadratic", "l1", True, (40, 50), True),
+    ("quadratic", "enet", False, (30, 25, 35), False),
+    ("quadratic", "positive", True, (61, 29), True),
+    ("logistic", "l1", False, (45, 45), True),
+    ("logistic", "enet", True, (30, 25, 35), True),
+    ("logistic", "l1", False, (90,), False),
+    ("poisson", "l1", False, (50, 40), True),
+    ("huber", "l1", True, (20, 70), True),
+]
+
+
+def _penalty(kind, alpha):
+    return {"l1": L1(alpha), "enet": ElasticNet(alpha, l1_ratio=0.6),
+            "positive": L1(alpha, positive=True)}[kind]
+
+
+@pytest.mark.parametrize("loss, pen, sparse, rows, fit_intercept", CASES)
+def test_same_solution_as_one_machine(client, loss, pen, sparse, rows, fit_intercept):
+    X, y = _problem(loss, sparse=sparse)
+    datafit, penalty = DATAFITS[loss], _penalty(pen, ALPHA[loss])
+    tol = 1e-13
+    single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol)
+    result = solve_distributed(_dask(X, rows), da.from_array(y, chunks=(rows,)), datafit,
+                               penalty, fit_intercept=fit_intercept, tol=tol)
+    assert result.converged and result.relative_gap <= tol
+    assert abs(result.primal - single.primal) <= tol * single.primal_zero
+    assert result.primal_zero == pytest.approx(single.primal_zero, rel=1e-12)
+    scale = max(np.linalg.norm(single.coef), 1.0)
+    # both points are within sqrt(2 G / mu) of the optimum when the L2 part makes P
+    # mu-strongly convex; the L1-only problems here converge much further than that bound
+    _, b = penalty.l1_l2_weights(X.shape[1])
+    bound = 1e-8 * scale
+    if b[0] > 0:
+        bound = max(bound, 2 * np.sqrt(2 * (result.gap + single.gap) / b[0]))
+    assert np.linalg.norm(result.coef - single.coef) <= bound
+    np.testing.assert_array_equal(result.coef != 0, single.coef != 0)
+    assert result.intercept == pytest.approx(single.intercept, rel=1e-7, abs=1e-8)
+    # the gap the solver reports, recomputed independently (tests/conftest.py)
+    if loss in ("quadratic", "logistic", "huber"):
+        a, b = penalty.l1_l2_weights(X.shape[1])
+        rel, *_ = duality_gap(X, y, result.coef, result.intercept, loss=loss, a=a, b=b,
+                              positive=penalty.positive, fit_intercept=fit_intercept)
+        assert rel <= 1e-12
+    dual = result.dual_point.compute()
+    assert dual.shape == (X.shape[0],)
+
+
+def test_sample_weights_and_weighted_l1(client):
+    X, y = _problem("quadratic", seed=3)
+    rng = np.random.default_rng(1)
+    sw = rng.integers(0, 3, X.shape[0]).astype(float)
+    penalty = WeightedL1(0.05, weights=rng.uniform(0.5, 2.0, X.shape[1]))
+    single = solve(X, y, Quadratic(), penalty, sample_weight=sw, tol=1e-10)
+    result = solve_distributed(_dask(X, (50, 40)), y, Quadratic(), penalty,
+                               sample_weight=da.from_array(sw, chunks=30), tol=1e-10)
+    np.testing.assert_allclose(result.coef, single.coef, rtol=1e-7, atol=1e-9)
+    # weights behave like repeated rows
+    rows = np.repeat(np.arange(X.shape[0]), sw.astype(int))
+    repeated = solve_distributed(_dask(X[rows], (rows.size,)), y[rows], Quadratic(), penalty,
+                                 tol=1e-10)
+    np.testing.assert_allclose(repeated.coef, result.coef, rtol=1e-7, atol=1e-9)
+
+
+def test_float32_blocks(client):
+    X, y = _problem("logistic", seed=4)
+    single = solve(X.astype(np.float32), y, Logistic(), L1(0.03), tol=1e-8)
+    result = solve_distributed(_dask(X.astype(np.float32), (45, 45)), y, Logistic(), L1(0.03),
+                               tol=1e-8)
+    assert result.relative_gap <= 1e-8
+    np.testing.assert_allclose(result.coef, single.coef, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+def test_screening_is_safe(client, loss):
+    """Every screened feature is zero in a no-screening reference at gap 1e-13."""
+    X, y = _problem(loss, n=80, p=400, seed=5)
+    datafit, penalty = DATAFITS[loss], L1(ALPHA[loss])
+    result = solve_distributed(_dask(X, (40, 40)), y, datafit, penalty, tol=1e-12)
+    reference = solve(X, y, datafit, penalty, tol=1e-13, screening=False)
+    screened = result.screened_at >= 0
+    assert screened.sum() > 0.5 * X.shape[1]
+    assert np.all(reference.coef[screened] == 0)
+
+
+def test_screening_shrinks_the_messages(client):
+    X, y = _problem("quadratic", n=80, p=600, seed=6)
+    Xd = _dask(X, (40, 40))
+    with_screening = solve_distributed(Xd, y, Quadratic(), L1(0.1), tol=1e-10)
+    without = solve_distributed(Xd, y, Quadratic(), L1(0.1), tol=1e-10, screening=False)
+    np.testing.assert_allclose(with_screening.coef, without.coef, rtol=1e-7, atol=1e-10)
+    rounds = [r for r in with_screening.communication.rounds if r["kind"] == "correlations"]
+    # a correlation round moves |S| floats (plus 3 scalars) per block: O(unscreened), not O(p)
+    for r in rounds:
+        assert r["floats_received"] == 2 * (r["n_units"] + 3)
+    assert rounds[-2]["n_units"] < X.shape[1] / 4  # before the final full certificate
+    loop = [r["bytes_received"] for r in rounds[1:-1]]
+    loop_without = [r["bytes_received"] for r in without.communication.rounds
+                    if r["kind"] == "correlations"][1:-1]
+    assert loop[-1] < 0.25 * loop_without[-1]
+    summary = with_screening.communication.summary()
+    assert summary["correlations"]["rounds"] == len(rounds)
+
+
+def test_reproducible_to_the_bit(client):
+    X, y = _problem("logistic", seed=7)
+    first = solve_distributed(_dask(X, (30, 30, 30)), y, Logistic(), L1(0.03), tol=1e-8)
+    second = solve_distributed(_dask(X, (30, 30, 30)), y, Logistic(), L1(0.03), tol=1e-8)
+    np.testing.assert_array_equal(first.coef, second.coef)
+    assert first.intercept == second.intercept
+
+
+def test_no_block_moves_between_workers(client):
+    X, y = _problem("quadratic", n=400, p=500, seed=8)
+    Xd = client.persist(_dask(X, (200, 200)))
+    distributed.wait(Xd)
+
+    def outgoing(dask_worker):
+        return dask_worker.transfer_outgoing_bytes_total
+
+    before = sum(client.run(outgoing).values())
+    solve_distributed(Xd, y, Quadratic(), L1(0.05), tol=1e-8)
+    moved = sum(client.run(outgoing).values()) - before
+    assert moved < 200 * 500 * 8 / 4  # far less than one block (800 kB)
+
+
+def test_estimators_fit_and_predict_dask_arrays(client):
+    X, y = _problem("quadratic", seed=9)
+    Xd, yd = _dask(X, (50, 40)), da.from_array(y, chunks=((50, 40),))
+    for est in (SafeScreeningLasso(alpha=0.08, tol=1e-13),
+                SafeScreeningElasticNet(alpha=0.08, l1_ratio=0.5, tol=1e-13)):
+        on_dask = est.__class__(**est.get_params()).fit(Xd, yd)
+        local = est.fit(X, y)
+        np.testing.assert_allclose(on_dask.coef_, local.coef_, rtol=1e-5, atol=1e-6)
+        assert on_dask.intercept_ == pytest.approx(local.intercept_)
+        assert on_dask.dual_gap_ <= 1e-13
+        assert on_dask.fit_report_.communication.n_rounds > 0
+        prediction = on_dask.predict(Xd)
+        assert isinstance(prediction, da.Array)
+        np.testing.assert_allclose(prediction.compute(), local.predict(X), rtol=1e-5,
+                                   atol=1e-5)
+    Xc, yc = _problem("logistic", seed=9)
+    labels = np.where(yc > 0, "yes", "no")
+    clf = SafeScreeningLogisticRegression(alpha=0.03, tol=1e-10)
+    on_dask = clf.fit(_dask(Xc, (45, 45)), da.from_array(labels, chunks=45))
+    local = SafeScreeningLogisticRegression(alpha=0.03, tol=1e-10).fit(Xc, labels)
+    np.testing.assert_allclose(on_dask.coef_, local.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_array_equal(on_dask.predict(_dask(Xc, (45, 45))).compute(),
+                                  local.predict(Xc))
+    np.testing.assert_allclose(on_dask.predict_proba(_dask(Xc, (45, 45))).compute(),
+                               local.predict_proba(Xc), rtol=1e-7)
+    glm = SparseGLM(datafit=Logistic(), penalty=L1(0.03), tol=1e-10)
+    np.testing.assert_array_equal(glm.fit(_dask(Xc, (45, 45)), labels).classes_,
+                                  ["no", "yes"])
+    np.testing.assert_array_equal(glm.predict(_dask(Xc, (45, 45))).compute(),
+                                  local.predict(Xc))
+    counts = _problem("poisson", seed=9)
+    poisson = SparsePoissonRegressor(alpha=0.05, tol=1e-8).fit(_dask(counts[0], (90,)),
+                                                               counts[1])
+    assert poisson.dual_gap_ <= 1e-8
+
+
+def test_one_vs_rest_on_dask(client):
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((90, 40))
+    y = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((90, 3)), axis=1)
+    local = SafeScreeningLogisticRegression(alpha=0.02, tol=1e-9).fit(X, y)
+    on_dask = SafeScreeningLogisticRegression(alpha=0.02, tol=1e-9).fit(_dask(X, (45, 45)), y)
+    np.testing.assert_allclose(on_dask.coef_, local.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(on_dask.classes_, local.classes_)
+
+
+def test_bad_input(client):
+    X, y = _problem("quadratic", seed=11)
+    Xd = _dask(X, (45, 45))
+    bad = X.copy()
+    bad[60, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity \\(row block 1\\)"):
+        solve_distributed(_dask(bad, (45, 45)), y, Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="y has 89 rows, X has 90"):
+        solve_distributed(Xd, y[:-1], Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="y has 89 rows"):
+        solve_distributed(Xd, da.from_array(y[:-1], chunks=40), Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="1-D"):
+        solve_distributed(Xd, np.column_stack([y, y]), Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="labels in \\{-1, \\+1\\}"):
+        solve_distributed(Xd, y, Logistic(), L1(0.1))
+    with pytest.raises(ValueError, match="separable penalties"):
+        solve_distributed(Xd, y, Quadratic(), GroupL1(0.1, groups=10))
+    with pytest.raises(ValueError, match="empty"):
+        solve_distributed(Xd[:, :0], y, Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="must be a dask array"):
+        solve_distributed(X, y, Quadratic(), L1(0.1), client=client)
+    with pytest.raises(ValueError, match="alpha"):
+        SafeScreeningLasso(alpha=-1.0).fit(Xd, y)
+    with pytest.raises(ValueError, match="multinomial"):
+        SafeScreeningLogisticRegression(multi_class="multinomial").fit(
+            Xd, np.arange(90) % 3)
+    with pytest.raises(ValueError, match="solver"):
+        SafeScreeningLogisticRegression(solver="fista").fit(Xd, np.sign(y))
+    # column chunks: merged with a warning, same answer
+    with pytest.warns(UserWarning, match="column chunks"):
+        merged = solve_distributed(da.from_array(X, chunks=(45, 80)), y, Quadratic(), L1(0.1),
+                                   tol=1e-10)
+    np.testing.assert_allclose(merged.coef, solve(X, y, Quadratic(), L1(0.1), tol=1e-10).coef,
+                               rtol=1e-7, atol=1e-10)
+
+
+def test_closed_or_missing_client():
+    X, y = _problem("quadratic", seed=12)
+    Xd = _dask(X, (45, 45))
+    with distributed.Client(processes=False, n_workers=1, dashboard_address=None) as c:
+        pass
+    with pytest.raises(ValueError, match="not running"):
+        solve_distributed(Xd, y, Quadratic(), L1(0.1), client=c)
+    if distributed.client._get_global_client() is None:
+        with pytest.raises(ValueError, match="needs a dask.distributed Client"):
+            SafeScreeningLasso(alpha=0.1).fit(Xd, y)
+
+
+def test_round_timeout_is_bounded(client, monkeypatch):
+    X, y = _problem("quadratic", seed=13)
+
+    def slow_moments(block):
+        time.sleep(3)
+
+    monkeypatch.setattr("sksafe.distributed._tasks.block_moments", slow_moments)
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="setup round took more than"):
+        solve_distributed(_dask(X, (45, 45)), y, Quadratic(), L1(0.1), timeout=0.5,
+                          max_retries=0)
+    assert time.perf_counter() - start < 3
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch):
+    """SIGKILL of a worker process during a fit: the blocks are recomputed from their
+    lineage on a live worker and the fit ends at the same point as without failure."""
+    X, y = _problem("logistic", n=200, p=300, seed=14)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        Xd = _dask(X, (100, 100))
+        reference = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
+        pids = c.run(os.getpid)
+        gather = _runtime.RowBlockRuntime.gather
+        state = {"rounds": 0, "killed": None}
+
+        def gather_then_kill(self, futures, kind, **meta):
+            state["rounds"] += 1
+            if state["rounds"] == 12:
+                owner = self.owners[0]
+                state["killed"] = owner
+                os.kill(pids[owner], signal.SIGKILL)
+            return gather(self, futures, kind, **meta)
+
+        monkeypatch.setattr(_runtime.RowBlockRuntime, "gather", gather_then_kill)
+        result = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
+    assert state["killed"] is not None
+    recoveries = result.communication.recoveries
+    assert recoveries and state["killed"] in recoveries[0]["lost_workers"]
+    np.testing.assert_array_equal(result.coef, reference.coef)
+    assert result.intercept == reference.intercept
+
+
+def test_cluster_started_with_the_dask_command_line(tmp_path):
+    """A scheduler and two workers as separate processes (``dask scheduler``/``dask worker``)."""
+    port = 8786 + os.getpid() % 500
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                  "--host", "127.0.0.1", "--port", str(port),
+                                  "--dashboard-address", ":0"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                 "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    try:
+        with distributed.Client(address, timeout=60) as c:
+            c.wait_for_workers(2, timeout=60)
+            X, y = _problem("quadratic", seed=15)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = solve_distributed(_dask(X, (45, 45)), y, Quadratic(), L1(0.08),
+                                           tol=1e-10, client=c)
+            single = solve(X, y, Quadratic(), L1(0.08), tol=1e-10)
+            np.testing.assert_allclose(result.coef, single.coef, rtol=1e-7, atol=1e-10)
+    finally:
+        for proc in [*workers, scheduler]:
+            proc.terminate()
+        for proc in [*workers, scheduler]:
+            proc.wait(timeout=30)
