@@ -122,7 +122,7 @@ class DualCandidate:
         self.scale = scale
         self.quadratic_terms = None
         self._points, self._generation = None, None
-        self._summary, self._factors = None, None
+        self._summary, self._factors, self._model = None, None, None
 
     def points(self):
         """Per-block futures of the point (resubmitted after a recovery)."""
@@ -134,19 +134,47 @@ class DualCandidate:
             self._generation = runtime.generation
         return self._points
 
+    def submit_summary(self):
+        """Futures of the per-block summaries (see :meth:`summary`), for a combined round."""
+        runtime, datafit = self.problem.runtime, self.problem.datafit
+        points = self.points()
+        return [runtime.submit(_tasks.point_summary, k, runtime.blocks[k], points[k], datafit)
+                for k in range(runtime.n_blocks)]
+
+    def store_summary(self, parts):
+        self._summary = tuple(_sum_in_order([p[i] for p in parts]) for i in range(4))
+
     def summary(self):
         """``(F(z), positive mass, negative mass, sum of f'')`` of the point, by one reduction."""
         if self._summary is None:
-            runtime, datafit = self.problem.runtime, self.problem.datafit
-
-            def build():
-                points = self.points()
-                return [runtime.submit(_tasks.point_summary, k, runtime.blocks[k], points[k],
-                                       datafit) for k in range(runtime.n_blocks)]
-
-            parts = runtime.run(build, "point")
-            self._summary = tuple(_sum_in_order([p[i] for p in parts]) for i in range(4))
+            self.store_summary(self.problem.runtime.run(self.submit_summary, "point"))
         return self._summary
+
+    def submit_model(self, ws):
+        """Futures of the per-block Newton models on ``ws`` (see :meth:`newton_model`)."""
+        pb = self.problem
+        runtime = pb.runtime
+        floor = CURVATURE_FLOOR * (pb.datafit.hessian_bound or 1.0)
+        points = self.points()
+        return [runtime.submit(_tasks.block_newton_model, k, runtime.blocks[k], points[k],
+                               pb.datafit, ws, floor) for k in range(runtime.n_blocks)]
+
+    def store_model(self, ws, parts):
+        self._model = (ws, tuple(_sum_in_order([p[i] for p in parts]) for i in range(6)))
+        self.store_summary([p[6] for p in parts])
+
+    def newton_model(self, ws):
+        """Second-order model on ``ws``: ``(H, X^T h, sum h, X^T g, sum g, X^T theta_+)``.
+
+        ``H = X_W^T diag(h) X_W``, ``g`` the gradient, ``h`` the (floored) second
+        derivatives, ``theta_+`` the positive part of ``theta = -g`` (the
+        correlations of the zero-sum dual point follow from it). One round, unless
+        a line search already computed it for this point.
+        """
+        if self._model is None or not np.array_equal(self._model[0], ws):
+            self.store_model(ws, self.problem.runtime.run(lambda: self.submit_model(ws),
+                                                          "newton_model", ws_size=ws.size))
+        return self._model[1]
 
     def factors(self):
         """Scalings of the positive and negative parts that make ``sum(theta) = 0``."""
@@ -271,6 +299,8 @@ class DistributedState:
         pb = self.problem
         if pb.centre or not pb.fit_intercept:
             return
+        armijo = ProxNewtonState.armijo
+        no_cols = np.zeros(0, dtype=np.int64)
         for _ in range(max_newton):
             candidate = self.theta()
             f0, mass_pos, mass_neg, hess_sum = candidate.summary()
@@ -278,51 +308,65 @@ class DistributedState:
             if abs(grad) <= 1e-15 * (mass_pos + mass_neg) + 1e-300 or not hess_sum > 0.0:
                 return
             step = -grad / hess_sum
-            t = self._polish_step(candidate, f0, grad, step)
-            if t == 0.0:
+            slope = grad * step
+            trial = pb.candidate(self.w, self.b0 + step)
+            t = 0.0
+            for _, steps, losses, slopes in self._step_batches(candidate, no_cols, np.zeros(0),
+                                                               step, 1e-12, trial):
+                t = self._first_polish_step(steps, losses, slopes, f0, slope, armijo)
+                if t is not None:
+                    break
+            if not t:
                 return
             self.b0 += t * step
-            self._moved()
+            self._candidate = trial if t == 1.0 else None
 
-    def _polish_step(self, candidate, f0, grad, step):
-        """:meth:`ProxNewtonState._polish_step`, trial steps evaluated a batch per round."""
-        armijo = ProxNewtonState.armijo
-        slope = grad * step
-        no_cols = np.zeros(0, dtype=np.int64)
-        for _, steps, losses, slopes in self._step_batches(candidate, no_cols, np.zeros(0),
-                                                           step, 1e-12):
-            for t, f_t, slope_t in zip(steps, losses, slopes):
-                if t == 1.0:
-                    # at rounding level the decrease is invisible while Newton still
-                    # converges: accept the full step if it halves the gradient
-                    if f_t <= f0 + armijo * slope or abs(slope_t) < 0.5 * abs(slope):
-                        return 1.0
-                elif f_t <= f0 + armijo * t * slope:
-                    return t if f_t <= f0 else 0.0
-        return 0.0
+    @staticmethod
+    def _first_polish_step(steps, losses, slopes, f0, slope, armijo):
+        """:meth:`ProxNewtonState._polish_step`'s rule on one batch (``None``: try smaller)."""
+        for t, f_t, slope_t in zip(steps, losses, slopes):
+            if t == 1.0:
+                # at rounding level the decrease is invisible while Newton still
+                # converges: accept the full step if it halves the gradient
+                if f_t <= f0 + armijo * slope or abs(slope_t) < 0.5 * abs(slope):
+                    return 1.0
+            elif f_t <= f0 + armijo * t * slope:
+                return t if f_t <= f0 else 0.0
+        return None
 
-    def _step_batches(self, candidate, cols, delta, delta_b, smallest):
+    def _step_batches(self, candidate, cols, delta, delta_b, smallest, trial=None, ws=None):
         """Yield ``(g^T v, steps, losses, slopes)`` for steps 1, 1/2, ... down to ``smallest``,
-        :data:`LINE_SEARCH_BATCH` steps per round (one round when the first step is taken)."""
+        :data:`LINE_SEARCH_BATCH` steps per round.
+
+        The first round also computes, speculatively, the summary of ``trial`` (the
+        point of the full step) and, with ``ws``, its Newton model: when the full
+        step is taken, as it mostly is, the next iteration needs no round of its own.
+        """
+        runtime, pb = self.problem.runtime, self.problem
         t = 1.0
         while t > smallest:
             steps = [t * 0.5 ** k for k in range(LINE_SEARCH_BATCH) if t * 0.5 ** k > smallest]
-            slope_0, losses, slopes = self._line_search(candidate, cols, delta, delta_b, steps)
-            yield slope_0, steps, losses, slopes
+            first = t == 1.0 and trial is not None
+
+            def build():
+                points = candidate.points()
+                futures = [runtime.submit(_tasks.block_line_search, k, runtime.blocks[k],
+                                          points[k], pb.datafit, cols, delta, delta_b, steps)
+                           for k in range(runtime.n_blocks)]
+                if first:
+                    futures += trial.submit_model(ws) if ws is not None else trial.submit_summary()
+                return futures
+
+            parts = runtime.run(build, "line_search", ws_size=cols.size)
+            search, extra = parts[:runtime.n_blocks], parts[runtime.n_blocks:]
+            if first:
+                if ws is not None:
+                    trial.store_model(ws, extra)
+                else:
+                    trial.store_summary(extra)
+            yield (_sum_in_order([p[0] for p in search]), steps,
+                   _sum_in_order([p[1] for p in search]), _sum_in_order([p[2] for p in search]))
             t = steps[-1] * 0.5
-
-    def _line_search(self, candidate, cols, delta, delta_b, steps):
-        runtime, pb = self.problem.runtime, self.problem
-
-        def build():
-            points = candidate.points()
-            return [runtime.submit(_tasks.block_line_search, k, runtime.blocks[k], points[k],
-                                   pb.datafit, cols, delta, delta_b, steps)
-                    for k in range(runtime.n_blocks)]
-
-        parts = runtime.run(build, "line_search", ws_size=cols.size)
-        return (_sum_in_order([p[0] for p in parts]), _sum_in_order([p[1] for p in parts]),
-                _sum_in_order([p[2] for p in parts]))
 
     # -- subproblems -------------------------------------------------------------------
     def solve_subproblem(self, ws, tol, budget):
@@ -376,45 +420,49 @@ class DistributedState:
             self._moved()
 
     def _prox_newton_subproblem(self, ws, tol, budget):
-        """:meth:`ProxNewtonState.solve_subproblem` with reductions for the data passes."""
-        pb = self.problem
-        best_theta, best_dual = None, -np.inf
+        """:meth:`ProxNewtonState.solve_subproblem` in about one round per Newton step.
+
+        Each step needs the Newton model at the current point; the line search of
+        the previous step computed it speculatively at the full step. The exit is
+        the single-machine one on the KKT violation (``newton_exit`` times its value
+        on entry); the working-set gap test is left to the outer loop, which
+        evaluates the gap of the whole problem anyway (a dual value costs a round).
+        """
         violations = np.empty(ws.shape[0])
         kkt_start = None
         for _ in range(budget):
-            self.polish()
             candidate = self.theta()
-            corr = self.problem.correlate(candidate, ws)
-            corr_all = np.zeros(self.problem.n_features)
-            corr_all[ws] = corr
-            dual, _, _ = self.geometry.evaluate(candidate, ws, corr_all)
-            if dual > best_dual:
-                best_dual, best_theta = dual, candidate
-            primal_value = candidate.loss() + penalty_value(self.w, ws, self.a, self.b)
-            if primal_value - best_dual <= tol:
-                break
+            model = candidate.newton_model(ws)
+            xg, corr_pos = model[3], model[5]
+            pos_factor, neg_factor = candidate.factors()
+            corr = pos_factor * corr_pos + neg_factor * (-xg - corr_pos)  # X_W^T theta
             subdiff_distance(self.w, -corr, ws, self.a, self.b, self.positive, violations)
             kkt = violations.max()
             if kkt_start is None:
                 kkt_start = kkt
             elif kkt <= ProxNewtonState.newton_exit * kkt_start:
                 break
-            step = self._newton_step(candidate, ws, ProxNewtonState.model_accuracy * kkt)
+            if kkt == 0.0:
+                break
+            step = self._newton_step(model, ws, ProxNewtonState.model_accuracy * kkt)
             if step is None:
                 break
             delta, delta_b = step
             self.epochs += 1
             if delta_b == 0.0 and not np.any(delta):
                 break
-            t = self._step_length(candidate, ws, delta, delta_b)
+            w_trial = self.w.copy()
+            w_trial[ws] += delta
+            trial = self.problem.candidate(w_trial, self.b0 + delta_b)
+            t = self._step_length(candidate, ws, delta, delta_b, trial)
             if t == 0.0:
                 break
             self.w[ws] += t * delta
             self.b0 += t * delta_b
-            self._moved()
-        return best_theta if best_theta is not self.theta() else None
+            self._candidate = trial if t == 1.0 else None
+        return None
 
-    def _newton_step(self, candidate, ws, kkt_tol):
+    def _newton_step(self, model, ws, kkt_tol):
         """Minimise the second-order model plus penalty over ``ws`` and the intercept.
 
         The model ``g^T v + v^T diag(h) v / 2``, ``v = X_W delta + delta_b``, becomes after
@@ -422,23 +470,10 @@ class DistributedState:
         ``H_c = H - (X_W^T h)(X_W^T h)^T / sum(h)``, solved by :func:`gram_cd` to KKT
         violation ``kkt_tol`` (the single-machine model of :class:`ProxNewtonState`).
         """
-        pb, runtime = self.problem, self.problem.runtime
-        floor = CURVATURE_FLOOR * (pb.datafit.hessian_bound or 1.0)
-
-        def build():
-            points = candidate.points()
-            return [runtime.submit(_tasks.block_newton_model, k, runtime.blocks[k], points[k],
-                                   pb.datafit, ws, floor) for k in range(runtime.n_blocks)]
-
-        parts = runtime.run(build, "newton_model", ws_size=ws.size)
-        H = _sum_in_order([p[0] for p in parts])
-        xh = _sum_in_order([p[1] for p in parts])
-        h_total = _sum_in_order([p[2] for p in parts])
-        xg = _sum_in_order([p[3] for p in parts])
-        g_total = _sum_in_order([p[4] for p in parts])
+        H, xh, h_total, xg, g_total, _ = model
         if not h_total > 0.0:
             return None
-        if pb.fit_intercept:
+        if self.problem.fit_intercept:
             H = H - np.outer(xh, xh) / h_total
             xg = xg - xh * (g_total / h_total)
         w_ws = self.w[ws]
@@ -451,16 +486,16 @@ class DistributedState:
         elif 2 * epochs < budget:
             self.model_epochs = max(budget // 2, ProxNewtonState.max_cd_epochs)
         delta = u - w_ws
-        delta_b = -(g_total + xh @ delta) / h_total if pb.fit_intercept else 0.0
+        delta_b = -(g_total + xh @ delta) / h_total if self.problem.fit_intercept else 0.0
         return delta, delta_b
 
-    def _step_length(self, candidate, ws, delta, delta_b):
+    def _step_length(self, candidate, ws, delta, delta_b, trial):
         """:meth:`ProxNewtonState._step_length`, trial steps evaluated a batch per round."""
         armijo = ProxNewtonState.armijo
         loss = candidate.loss()
         predicted = None
         for slope_0, steps, losses, slopes in self._step_batches(candidate, ws, delta, delta_b,
-                                                                 1e-10):
+                                                                 1e-10, trial, ws):
             if predicted is None:  # grad F(z)^T v + g(w + delta) - g(w)
                 predicted = slope_0 + penalty_change(self.w, ws, delta, 1.0, self.a, self.b)
             for step, loss_t, slope_t in zip(steps, losses, slopes):

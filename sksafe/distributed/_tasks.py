@@ -202,18 +202,25 @@ def block_gram(block, rows, cols):
 def block_newton_model(block, point, datafit, ws, curvature_floor):
     """Second-order model of the datafit at a point, on the working set.
 
-    Returns ``(H, X_ws^T h, sum h, X_ws^T g, sum g)`` with ``g`` the gradient and
-    ``h`` the second derivatives (exact zeros raised to ``curvature_floor * s_i``, as
-    the single-machine prox-Newton does).
+    Returns ``(H, X_ws^T h, sum h, X_ws^T g, sum g, X_ws^T theta_+, summary)`` with
+    ``g`` the gradient, ``theta_+`` the positive part of ``theta = -g``, ``h`` the
+    second derivatives (exact zeros raised to ``curvature_floor * s_i``, as the
+    single-machine prox-Newton does) and ``summary`` the :func:`point_summary` of
+    the point, all from one pass.
     """
     h = np.empty_like(point.z)
     datafit.raw_hessian(point.z, point.target, block.s, h)
+    summary = (float(datafit.value(point.z, point.target, block.s)),
+               float(point.theta[point.theta > 0.0].sum()),
+               float(-point.theta[point.theta <= 0.0].sum()), float(h.sum()))
     h = np.where(h > 0.0, h, curvature_floor * block.s)
     grad = -point.theta
-    xh, xg = np.empty(ws.shape[0]), np.empty(ws.shape[0])
+    xh, xg, xpos = np.empty(ws.shape[0]), np.empty(ws.shape[0]), np.empty(ws.shape[0])
     xt_dot(block.X, h, ws, xh)
     xt_dot(block.X, grad, ws, xg)
-    return (_weighted_gram(block, ws, ws, h), xh, float(h.sum()), xg, float(grad.sum()))
+    xt_dot(block.X, np.maximum(point.theta, 0.0), ws, xpos)
+    return (_weighted_gram(block, ws, ws, h), xh, float(h.sum()), xg, float(grad.sum()), xpos,
+            summary)
 
 
 def block_line_search(block, point, datafit, cols, delta, delta_b, steps):
