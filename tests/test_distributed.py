@@ -16,7 +16,7 @@ da = pytest.importorskip("dask.array")
 
 from sksafe import (SafeScreeningElasticNet, SafeScreeningLasso,  # noqa: E402
                     SafeScreeningLogisticRegression, SparseGLM, SparsePoissonRegressor)
-from sksafe.datafits import Huber, Logistic, Poisson, Quadratic  # noqa: E402
+from sksafe.datafits import Cox, Huber, Logistic, Poisson, Quadratic  # noqa: E402
 from sksafe.distributed import solve_distributed  # noqa: E402
 from sksafe.distributed import _runtime  # noqa: E402
 from sksafe.penalties import L1, ElasticNet, GroupL1, WeightedL1  # noqa: E402
@@ -273,7 +273,7 @@ def test_bad_input(client):
     with pytest.raises(ValueError, match="solver"):
         SafeScreeningLogisticRegression(solver="fista").fit(Xd, np.sign(y))
     # column chunks: merged with a warning, same answer
-    with pytest.warns(UserWarning, match="column chunks"):
+    with pytest.warns(UserWarning, match="chunked along the features"):
         merged = solve_distributed(da.from_array(X, chunks=(45, 80)), y, Quadratic(), L1(0.1),
                                    tol=1e-10)
     np.testing.assert_allclose(merged.coef, solve(X, y, Quadratic(), L1(0.1), tol=1e-10).coef,
@@ -307,14 +307,16 @@ def test_round_timeout_is_bounded(client, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch):
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
     """SIGKILL of a worker process during a fit: the blocks are recomputed from their
     lineage on a live worker and the fit ends at the same point as without failure."""
     X, y = _problem("logistic", n=200, p=300, seed=14)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as c:
-        Xd = _dask(X, (100, 100))
+        Xd = (_dask(X, (100, 100)) if layout == "rows"
+              else da.from_array(X, chunks=(200, 150)))
         reference = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
         pids = c.run(os.getpid)
         gather = _runtime.RowBlockRuntime.gather
@@ -322,7 +324,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch):
 
         def gather_then_kill(self, futures, kind, **meta):
             state["rounds"] += 1
-            if state["rounds"] == 12:
+            if state["rounds"] == (12 if layout == "rows" else 5):
                 owner = self.owners[0]
                 state["killed"] = owner
                 os.kill(pids[owner], signal.SIGKILL)
@@ -365,3 +367,88 @@ def test_cluster_started_with_the_dask_command_line(tmp_path):
             proc.terminate()
         for proc in [*workers, scheduler]:
             proc.wait(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# column blocks (p >> n)
+# ---------------------------------------------------------------------------------------------
+def _survival(n, seed):
+    rng = np.random.default_rng(seed)
+    return np.column_stack([rng.exponential(1.0, n), (rng.random(n) < 0.7).astype(float)])
+
+
+COLUMN_CASES = [
+    ("quadratic", L1(0.08), False, True, (300, 200, 100)),
+    ("quadratic", ElasticNet(0.08, l1_ratio=0.5), True, False, (250, 350)),
+    ("logistic", L1(0.03), False, True, (600,)),
+    ("logistic", ElasticNet(0.03, l1_ratio=0.7), True, True, (100, 500)),
+    ("cox", L1(0.08), False, False, (200, 200, 200)),
+]
+
+
+@pytest.mark.parametrize("loss, penalty, sparse, fit_intercept, widths", COLUMN_CASES)
+def test_column_blocks_same_solution_as_one_machine(client, loss, penalty, sparse,
+                                                    fit_intercept, widths):
+    X, y = _problem("quadratic" if loss == "cox" else loss, n=70, p=600, sparse=sparse,
+                    seed=16)
+    datafit = Cox() if loss == "cox" else DATAFITS[loss]
+    if loss == "cox":
+        y = _survival(X.shape[0], 16)
+    tol = 1e-12
+    single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol)
+    Xd = da.from_array(sp.csc_matrix(X) if sparse else X, chunks=(X.shape[0], widths),
+                       asarray=False)
+    result = solve_distributed(Xd, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol,
+                               layout="columns")
+    assert "screening" in result.communication.summary()  # the column layout ran
+    assert result.converged and result.relative_gap <= tol
+    assert abs(result.primal - single.primal) <= tol * single.primal_zero
+    np.testing.assert_array_equal(result.coef != 0, single.coef != 0)
+    _, b = penalty.l1_l2_weights(X.shape[1])
+    bound = 1e-8 * max(np.linalg.norm(single.coef), 1.0)
+    if b[0] > 0:
+        bound = max(bound, 2 * np.sqrt(2 * (result.gap + single.gap) / b[0]))
+    assert np.linalg.norm(result.coef - single.coef) <= bound
+    assert result.alpha_max == pytest.approx(single.alpha_max, rel=1e-10)
+    # the correlation rounds bring back two scalars per block, whatever p
+    for r in result.communication.rounds:
+        if r["kind"] == "correlations":
+            assert r["floats_received"] == 2 * len(widths)
+
+
+def test_column_blocks_screening_is_safe_and_genotypes_stay_int8(client):
+    rng = np.random.default_rng(17)
+    G = np.asfortranarray(rng.integers(0, 3, (60, 900)).astype(np.int8))
+    w = np.zeros(900)
+    w[:8] = rng.standard_normal(8)
+    y = G @ w + 0.5 * rng.standard_normal(60)
+    reference = solve(G.astype(np.float64), y, Quadratic(), L1(0.05), tol=1e-13,
+                      screening=False)
+    for layout in ("columns", "rows"):
+        Gd = da.from_array(G, chunks=(60, 300) if layout == "columns" else (30, 900))
+        result = solve_distributed(Gd, y, Quadratic(), L1(0.05), tol=1e-12, layout=layout)
+        screened = result.screened_at >= 0
+        assert screened.sum() > 450
+        assert np.all(reference.coef[screened] == 0)
+        np.testing.assert_allclose(result.coef, reference.coef, rtol=1e-7, atol=1e-9)
+
+
+def test_estimator_picks_the_column_layout_from_the_chunks(client):
+    X, y = _problem("quadratic", n=60, p=400, seed=18)
+    local = SafeScreeningLasso(alpha=0.1, tol=1e-12).fit(X, y)
+    on_columns = SafeScreeningLasso(alpha=0.1, tol=1e-12).fit(
+        da.from_array(X, chunks=(60, 150)), da.from_array(y, chunks=60))
+    assert "screening" in on_columns.fit_report_.communication.summary()
+    np.testing.assert_allclose(on_columns.coef_, local.coef_, rtol=1e-7, atol=1e-10)
+    assert on_columns.intercept_ == pytest.approx(local.intercept_, rel=1e-9)
+    with pytest.warns(UserWarning, match="chunked along the samples"):
+        both = solve_distributed(da.from_array(X, chunks=(30, 150)), y, Quadratic(), L1(0.1),
+                                 tol=1e-12, layout="columns")
+    np.testing.assert_allclose(both.coef, local.coef_, rtol=1e-7, atol=1e-10)
+    with pytest.raises(ValueError, match="layout must be"):
+        solve_distributed(da.from_array(X, chunks=(60, 150)), y, Quadratic(), L1(0.1),
+                          layout="diagonal")
+    bad = X.copy()
+    bad[3, 200] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity \\(column block 1\\)"):
+        solve_distributed(da.from_array(bad, chunks=(60, 150)), y, Quadratic(), L1(0.1))

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..datafits.base import BaseDatafit
 from . import _tasks
+from ._columns import column_runtime, solve_on_columns
 from ._runtime import RowBlockRuntime
 from ._solver import DistributedProblem, _sum_in_order, solve_on_blocks
 
@@ -31,12 +32,23 @@ def get_client(client=None):
     return client
 
 
-def check_supported(datafit, penalty):
-    """Refuse, with a clear message, what the row-block solver does not handle."""
+def check_supported(datafit, penalty, layout="rows"):
+    """Refuse, with a clear message, what the distributed solvers do not handle.
+
+    Both layouts take separable penalties and single-output datafits; row blocks
+    need a loss that is a sum over samples of scalar functions (not Cox, whose
+    risk sets span the blocks), column blocks take Cox too (the dual point lives
+    on the driver).
+    """
     if getattr(penalty, "family", None) != "separable_elastic_net":
         raise ValueError(f"The distributed solver handles the separable penalties (L1, "
                          f"ElasticNet, WeightedL1), not {penalty!r}.")
-    if getattr(datafit, "multi_output", False) or datafit.intercept_mode == "none":
+    if getattr(datafit, "multi_output", False):
+        raise ValueError(f"The distributed solver handles single-output datafits, not "
+                         f"{datafit!r}.")
+    if layout == "columns":
+        return
+    if datafit.intercept_mode == "none":
         raise ValueError(f"The distributed solver handles datafits whose loss is a sum over "
                          f"samples of a scalar function (Quadratic, Logistic, Poisson, Huber), "
                          f"not {datafit!r}.")
@@ -47,8 +59,16 @@ def check_supported(datafit, penalty):
                          f"point needs global information).")
 
 
-def _as_row_blocks(X, y, sample_weight):
-    """Row-chunked dask arrays ``X`` (one column chunk), ``y`` and weights chunked like ``X``."""
+def _check_blocks(X, y, sample_weight, layout="auto"):
+    """Validate the dask input and resolve the layout.
+
+    Returns ``(X, y, sample_weight, layout)``. Row blocks: ``X`` has one column
+    chunk (column chunks are merged with a warning) and ``y`` and the weights are
+    dask arrays chunked like its rows. Column blocks: ``X`` has one row chunk (row
+    chunks are merged with a warning) and ``y`` and the weights are NumPy vectors
+    on the driver. ``layout="auto"`` takes columns when ``X`` is chunked along the
+    features only, rows otherwise.
+    """
     import dask.array as da
 
     if not isinstance(X, da.Array):
@@ -56,41 +76,61 @@ def _as_row_blocks(X, y, sample_weight):
                          f"use .to_dask_array(lengths=True).")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got {X.ndim} dimension(s).")
+    if layout not in ("auto", "rows", "columns"):
+        raise ValueError(f"layout must be 'auto', 'rows' or 'columns', got {layout!r}.")
     if any(np.isnan(c) for c in X.chunks[0]):
         X = X.compute_chunk_sizes()
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X is empty: shape {X.shape}.")
-    if len(X.chunks[1]) > 1:
-        warnings.warn(f"X is chunked along the features ({len(X.chunks[1])} column chunks): "
-                      f"rechunking to full-width row blocks, the layout of the row-block "
-                      f"solver (a shuffle of the data).", UserWarning, stacklevel=4)
-        X = X.rechunk({1: -1})
+    if layout == "auto":
+        layout = "columns" if len(X.chunks[0]) == 1 and len(X.chunks[1]) > 1 else "rows"
+    axis, other = (1, 0) if layout == "rows" else (0, 1)
+    if len(X.chunks[axis]) > 1:
+        what = "features" if layout == "rows" else "samples"
+        warnings.warn(f"X is chunked along the {what} ({len(X.chunks[axis])} chunks): "
+                      f"rechunking to {layout[:-1]} blocks, the layout of this solve (a shuffle "
+                      f"of the data; chunk X along one axis only to avoid it).", UserWarning,
+                      stacklevel=4)
+        X = X.rechunk({axis: -1})
     row_chunks = X.chunks[0]
 
-    def rows_like_X(v, name):
+    def like_rows(v, name):
         if v is None:
             return None
-        if not isinstance(v, da.Array):
-            v = np.asarray(v)
+        if isinstance(v, da.Array):
             if v.ndim == 2 and v.shape[1] == 1:
-                v = v.ravel()
+                v = v[:, 0]
             if v.ndim != 1:
                 raise ValueError(f"{name} must be 1-D, got shape {v.shape}.")
+            if any(np.isnan(c) for c in v.chunks[0]):
+                v = v.compute_chunk_sizes()
             if v.shape[0] != X.shape[0]:
-                raise ValueError(f"{name} has {v.shape[0]} rows, X has {X.shape[0]}.")
-            return da.from_array(v, chunks=(row_chunks,))
+                raise ValueError(f"{name} has {v.shape[0]} rows, X has {X.shape[0]}: the "
+                                 f"blocks do not match.")
+            if layout == "columns":
+                return np.asarray(v.compute())
+            return v.rechunk((row_chunks,)) if v.chunks[0] != row_chunks else v
+        v = np.asarray(v)
         if v.ndim == 2 and v.shape[1] == 1:
-            v = v[:, 0]
-        if v.ndim != 1:
+            v = v.ravel()
+        # on the driver (columns) a target may be a matrix: survival times and events
+        if v.ndim != 1 and not (layout == "columns" and name == "y" and v.ndim == 2):
             raise ValueError(f"{name} must be 1-D, got shape {v.shape}.")
-        if any(np.isnan(c) for c in v.chunks[0]):
-            v = v.compute_chunk_sizes()
         if v.shape[0] != X.shape[0]:
-            raise ValueError(f"{name} has {v.shape[0]} rows, X has {X.shape[0]}: the blocks "
-                             f"do not match.")
-        return v.rechunk((row_chunks,)) if v.chunks[0] != row_chunks else v
+            raise ValueError(f"{name} has {v.shape[0]} rows, X has {X.shape[0]}.")
+        return v if layout == "columns" else da.from_array(v, chunks=(row_chunks,))
 
-    return X, rows_like_X(y, "y"), rows_like_X(sample_weight, "sample_weight")
+    y, sample_weight = like_rows(y, "y"), like_rows(sample_weight, "sample_weight")
+    if layout == "columns":
+        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity.")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
+                raise ValueError("sample_weight must be finite and non-negative.")
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight must have at least one positive entry.")
+    return X, y, sample_weight, layout
 
 
 def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_retries, timeout):
@@ -144,7 +184,7 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
 
 def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
                       tol=1e-4, max_iter=100, max_epochs=50_000, p0=10, screening=True,
-                      verbose=0, client=None, max_retries=3, timeout=600.0):
+                      verbose=0, client=None, layout="auto", max_retries=3, timeout=600.0):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` on a Dask cluster, to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` (weights normalised to sum to one) and
@@ -170,6 +210,11 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         As in :func:`sksafe.solvers.solve`.
     client : distributed.Client, default=None
         The cluster to use; the default client when ``None``.
+    layout : {"auto", "rows", "columns"}, default="auto"
+        Row blocks (sample partition: every data pass is a reduction over blocks)
+        or column blocks (feature partition for ``p >> n``: each worker screens its
+        own columns, the driver solves the working-set problem). ``"auto"`` follows
+        the chunking of ``X``: columns when it is chunked along the features only.
     max_retries : int, default=3
         Replays of a round that failed because a worker died.
     timeout : float, default=600
@@ -183,14 +228,19 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         :class:`~sksafe.distributed.CommunicationLedger` of the fit.
     """
     start = time.perf_counter()
-    check_supported(datafit, penalty)
     client = get_client(client)
-    X, y, sample_weight = _as_row_blocks(X, y, sample_weight)
+    X, y, sample_weight, layout = _check_blocks(X, y, sample_weight, layout)
+    check_supported(datafit, penalty, layout)
+    options = dict(tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0,
+                   screening=screening, verbose=verbose, start=start)
+    if layout == "columns":
+        runtime, starts, widths = column_runtime(client, X, max_retries=max_retries,
+                                                 timeout=timeout)
+        return solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty,
+                                fit_intercept=fit_intercept, **options)
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
                             max_retries=max_retries, timeout=timeout)
-    result = solve_on_blocks(problem, penalty, tol=tol, max_iter=max_iter,
-                             max_epochs=max_epochs, p0=p0, screening=screening,
-                             verbose=verbose, start=start)
+    result = solve_on_blocks(problem, penalty, **options)
     result.dual_point = result.dual_point.to_dask_array()
     result.communication = problem.runtime.ledger
     return result

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..solvers.working_set import resolve_solver
-from ._api import _as_row_blocks, solve_distributed
+from ._api import _check_blocks, solve_distributed
 
 
 def _check_solver(estimator, datafit):
@@ -23,10 +23,11 @@ def _check_solver(estimator, datafit):
 
 
 def _encode_binary(y, classes_allowed_multi):
-    """Classes of a dask label vector and, per target class, the ``{-1, +1}`` encoding."""
+    """Classes of a label vector (dask or NumPy) and, per target class, the ``{-1, +1}`` encoding."""
     import dask.array as da
 
-    classes = np.asarray(da.unique(y).compute())
+    lazy = isinstance(y, da.Array)
+    classes = np.asarray(da.unique(y).compute()) if lazy else np.unique(y)
     if classes.size < 2:
         raise ValueError(f"Classification needs samples of at least 2 classes; the data "
                          f"contains only one class: {classes.tolist()}.")
@@ -34,7 +35,8 @@ def _encode_binary(y, classes_allowed_multi):
         raise ValueError(f"Only binary classification is supported here; got {classes.size} "
                          f"classes.")
     targets = [1] if classes.size == 2 else range(classes.size)
-    return classes, [(da.where(y == classes[k], 1.0, -1.0)) for k in targets]
+    where = da.where if lazy else np.where
+    return classes, [where(y == classes[k], 1.0, -1.0) for k in targets]
 
 
 def fit_dask(estimator, X, y, sample_weight, datafit, penalty):
@@ -51,11 +53,11 @@ def fit_dask(estimator, X, y, sample_weight, datafit, penalty):
         raise ValueError("class_weight is not supported with dask input; pass the weights as "
                          "sample_weight.")
     _check_solver(estimator, datafit)
-    X, y, sample_weight = _as_row_blocks(X, y, sample_weight)
+    X, y, sample_weight, layout = _check_blocks(X, y, sample_weight)
     dtype = np.dtype(X.dtype) if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     options = dict(sample_weight=sample_weight, fit_intercept=estimator.fit_intercept,
                    tol=estimator.tol, max_iter=estimator.max_iter,
-                   screening=estimator.screening, verbose=estimator.verbose)
+                   screening=estimator.screening, verbose=estimator.verbose, layout=layout)
     estimator.n_features_in_ = X.shape[1]
     if isinstance(estimator, SafeScreeningLogisticRegression):
         if estimator.multi_class == "multinomial":

@@ -48,6 +48,20 @@ class RowBlock:
         return self.X_matrix.shape[1]
 
 
+def check_block_design(X, where):
+    """A finite numeric block; integer dtypes are kept (genotypes: 1 byte per entry)."""
+    if not sp.issparse(X):
+        X = np.asarray(X)
+    values = X.data if sp.issparse(X) else X
+    if values.dtype.kind not in "fiub":
+        raise ValueError(f"X must be numeric, got dtype {values.dtype} ({where}).")
+    if values.dtype.kind == "b":
+        return X.astype(np.uint8)
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        raise ValueError(f"X contains NaN or infinity ({where}).")
+    return X
+
+
 def prepare_block(X, y, sample_weight, datafit, index):
     """Validate one block and put it in kernel form (no densifying).
 
@@ -58,17 +72,7 @@ def prepare_block(X, y, sample_weight, datafit, index):
         with the block's index in the message.
     """
     where = f"row block {index}"
-    if sp.issparse(X):
-        if not np.all(np.isfinite(X.data)):
-            raise ValueError(f"X contains NaN or infinity ({where}).")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-    else:
-        X = np.asarray(X)
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"X contains NaN or infinity ({where}).")
+    X = check_block_design(X, where)
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(-1)
