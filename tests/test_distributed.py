@@ -452,3 +452,58 @@ def test_estimator_picks_the_column_layout_from_the_chunks(client):
     bad[3, 200] = np.inf
     with pytest.raises(ValueError, match="NaN or infinity \\(column block 1\\)"):
         solve_distributed(da.from_array(bad, chunks=(60, 150)), y, Quadratic(), L1(0.1))
+
+
+def test_ledger_matches_the_transfer_counters_of_distributed(client):
+    """What the ledger says the driver gathered is what the workers served (sizeof-based
+    counters of distributed); nothing else left the workers: no block moved."""
+    X, y = _problem("quadratic", n=200, p=800, seed=19)
+    Xd = client.persist(_dask(X, (100, 100)))
+    distributed.wait(Xd)
+
+    def outgoing(dask_worker):
+        return dask_worker.transfer_outgoing_bytes_total
+
+    for datafit, target in ((Quadratic(), y), (Logistic(), np.sign(y))):
+        before = sum(client.run(outgoing).values())
+        result = solve_distributed(Xd, target, datafit, L1(0.05), tol=1e-8)
+        served = sum(client.run(outgoing).values()) - before
+        ledger = result.communication
+        assert abs(served - ledger.bytes_received) <= 0.05 * ledger.bytes_received
+        assert ledger.bytes_sent > 0 and len(ledger.rounds) == ledger.n_rounds
+
+
+def test_path_on_row_blocks(client):
+    from sksafe.paths import sparse_glm_path
+
+    X, y = _problem("logistic", n=80, p=200, seed=20)
+    local = sparse_glm_path(X, y, Logistic(), L1(), n_alphas=8, eps=0.05, tol=1e-11)
+    on_dask = sparse_glm_path(_dask(X, (40, 40)), da.from_array(y, chunks=40), Logistic(),
+                              L1(), n_alphas=8, eps=0.05, tol=1e-11)
+    np.testing.assert_allclose(on_dask.alphas, local.alphas, rtol=1e-12)
+    np.testing.assert_allclose(on_dask.coefs, local.coefs, rtol=1e-6, atol=1e-7)
+    assert np.all(on_dask.dual_gaps <= 1e-11)
+    # sequential screening: the first gap of each fit (at the previous dual point) screens
+    assert np.all(on_dask.n_screened[1:] > 0)
+    reference = solve(X, y, Logistic(), L1(on_dask.alphas[-1]), tol=1e-13, screening=False)
+    assert np.all(reference.coef[on_dask.screened_at[:, -1] >= 0] == 0)
+    with pytest.raises(ValueError, match="coef_init"):
+        sparse_glm_path(_dask(X, (40, 40)), y, Logistic(), L1(), coef_init=np.zeros(200))
+
+
+def test_grid_search_under_the_dask_joblib_backend(client):
+    """In-memory data, many independent fits: GridSearchCV runs its fits as Dask tasks."""
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _problem("quadratic", n=90, p=60, seed=21)
+    pipe = make_pipeline(StandardScaler(), SafeScreeningLasso(tol=1e-10))
+    grid = {"safescreeninglasso__alpha": [0.02, 0.1, 0.5]}
+    local = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    with joblib.parallel_config(backend="dask"):
+        on_dask = GridSearchCV(pipe, grid, cv=3, n_jobs=-1).fit(X, y)
+    assert on_dask.best_params_ == local.best_params_
+    np.testing.assert_allclose(on_dask.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"], rtol=1e-9)

@@ -70,6 +70,7 @@ class DistributedProblem:
         self.dtype = dtype
         self.block_sizes = None
         self.primal_zero_loss = None  # F at w = 0: half of ||y_c||_s^2 for least squares
+        self.zero = None  # see _zero_point
 
     def candidate(self, w, intercept):
         """The dual candidate of the primal point ``(w, intercept)``."""
@@ -206,6 +207,10 @@ class DualCandidate:
         scaled._summary, scaled._factors = self._summary, self._factors
         return scaled
 
+    def unscaled(self):
+        """The same point with scale 1 (the cached per-block results are shared)."""
+        return (1.0 / self.scale) * self if self.scale != 1.0 else self
+
     def to_dask_array(self):
         """The (scaled) dual point as a dask array chunked like the rows."""
         import dask.array as da
@@ -282,7 +287,9 @@ class DistributedState:
             self._moved()
 
     def feasible_dual(self, theta):
-        """Dual warm starts are not carried to the cluster: none (see :func:`solve_distributed`)."""
+        """A candidate of an earlier fit on the same blocks (a path), or ``None``."""
+        if isinstance(theta, DualCandidate) and theta.problem is self.problem:
+            return theta.unscaled()
         return None
 
     def intercept(self):
@@ -507,9 +514,31 @@ class DistributedState:
         return 0.0
 
 
+def _zero_point(problem, geometry):
+    """``w = 0`` with the intercept optimal: ``(candidate, correlations with every column)``.
+
+    Computed once per problem (a path reuses it for every alpha): ``P(0)`` and the
+    correlations do not depend on the penalty.
+    """
+    if problem.zero is None:
+        state = DistributedState(problem, geometry, np.zeros(problem.n_features), 0.0)
+        state.polish()
+        theta = state.theta()
+        corr = problem.correlate(theta, np.arange(problem.n_features))
+        corr[problem.screen_norms == 0] = 0.0
+        problem.primal_zero_loss = theta.loss()
+        problem.zero = (theta, corr, state.b0)
+    return problem.zero
+
+
 def solve_on_blocks(problem, penalty, *, tol, max_iter, max_epochs, p0, screening, verbose,
-                    start):
-    """Run the working-set outer loop on a :class:`DistributedProblem` (see :func:`solve_distributed`)."""
+                    start, coef_init=None, intercept_init=0.0, dual_init=None):
+    """Run the working-set outer loop on a :class:`DistributedProblem` (see :func:`solve_distributed`).
+
+    ``coef_init``/``intercept_init`` warm-start the primal point and ``dual_init``
+    (the :class:`DualCandidate` of a previous fit on the same problem) is the first
+    dual candidate: sequential screening along a path.
+    """
     datafit = problem.datafit
     n_features = problem.n_features
     a, b = penalty.l1_l2_weights(n_features)
@@ -520,27 +549,28 @@ def solve_on_blocks(problem, penalty, *, tol, max_iter, max_epochs, p0, screenin
                          "distributed solver; give them a small positive weight, or fit on one "
                          "machine.")
     geometry = DistributedGeometry(problem, datafit, a, b, positive, np.zeros(0, dtype=np.int64))
-    state = DistributedState(problem, geometry, np.zeros(n_features), 0.0)
-    state.polish()
-    theta_zero = state.theta()
-    corr_zero = problem.correlate(theta_zero, np.arange(n_features))
-    corr_zero[~live] = 0.0
-    problem.primal_zero_loss = theta_zero.loss()
-    primal_zero = state.primal()
+    theta_zero, corr_zero, b_zero = _zero_point(problem, geometry)
+    primal_zero = theta_zero.loss()
     alpha_max = penalty.alpha_max(corr_zero)
     tol_abs = tol * primal_zero
     screened_at = np.full(n_features, NOT_SCREENED)
     screened_at[~live] = 0
+    coef = np.zeros(n_features) if coef_init is None else np.where(live, coef_init, 0.0)
+    starts_at_zero = not np.any(coef)
+    state = DistributedState(problem, geometry, coef, b_zero if starts_at_zero else intercept_init)
+    if starts_at_zero:
+        state._candidate = theta_zero
     eff_zero = corr_zero if positive else np.abs(corr_zero)
     if np.all(eff_zero[live] <= a[live] * (1 + 1e-14)):
         iterations, history, theta_best = 0, [], None
+        state = DistributedState(problem, geometry, np.zeros(n_features), b_zero)
+        state._candidate = theta_zero
     else:
         budget = max_epochs if problem.centre else max(50, max_epochs // 1000)
         iterations, history, theta_best = _outer_loop(
-            geometry, state, screened_at, None, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
+            geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
             budget=budget, screening=screening, verbose=verbose, start=start,
-            primal_zero=primal_zero, known=(theta_zero, corr_zero))
-    result = certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
-                     primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
-                     alpha_max=alpha_max, history=history, stacklevel=5)
-    return result
+            primal_zero=primal_zero, known=(theta_zero, corr_zero) if starts_at_zero else None)
+    return certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
+                   primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
+                   alpha_max=alpha_max, history=history, stacklevel=5)

@@ -26,7 +26,7 @@ from ..penalties import L1, ElasticNet
 from ..screening import correlations
 from ..solvers import alpha_max as compute_alpha_max
 from ..solvers import make_problem, solve
-from ..utils.validation import check_weights
+from ..utils.validation import check_weights, is_dask_collection
 
 
 @dataclass
@@ -314,6 +314,11 @@ def sparse_glm_path(X, y, datafit=None, penalty=None, *, alphas=None, n_alphas=1
     datafit = Quadratic() if datafit is None else datafit
     penalty = L1() if penalty is None else penalty
     check_path_model(datafit, penalty)
+    if is_dask_collection(X):
+        return _dask_path(X, y, datafit, penalty, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                          sample_weight=sample_weight, fit_intercept=fit_intercept,
+                          coef_init=coef_init, tol=tol, max_iter=max_iter, screening=screening,
+                          verbose=verbose)
     X, y, sample_weight = check_path_input(X, y, sample_weight)
     if not isinstance(fit_intercept, (bool, np.bool_)):
         raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
@@ -331,6 +336,26 @@ def sparse_glm_path(X, y, datafit=None, penalty=None, *, alphas=None, n_alphas=1
                         intercept_init=intercept_init, tol=tol, max_iter=max_iter,
                         screening=screening, strong_rule=strong_rule, solver=solver,
                         progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _dask_path(X, y, datafit, penalty, *, alphas, n_alphas, eps, sample_weight, fit_intercept,
+               coef_init, tol, max_iter, screening, verbose):
+    """:func:`sparse_glm_path` on dask row blocks (:func:`sksafe.distributed.path_distributed`)."""
+    from ..distributed._api import path_distributed
+
+    if coef_init is not None:
+        raise ValueError("coef_init is not supported for dask input: the path starts at "
+                         "w = 0.")
+    size = resolve_alphas(alphas, n_alphas, eps, lambda: 1.0).shape[0]  # validates, no work
+    bar, progress = _progress_bar(verbose, size)
+    try:
+        grid = (lambda amax: resolve_alphas(alphas, n_alphas, eps, lambda: amax))
+        return path_distributed(X, y, datafit, penalty, grid, sample_weight=sample_weight,
+                                fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                                screening=screening, progress=progress)
     finally:
         if bar is not None:
             bar.close()
