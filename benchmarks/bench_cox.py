@@ -133,7 +133,8 @@ class GapMeter:
         pb = self.problem
         grad = np.empty(pb.n_samples)
         Cox().raw_grad(self.X @ coef, pb.y, pb.s, grad)
-        dual = evaluate_dual(pb, Cox(), -grad, self.cols, self.a, self.b, False)[0]
+        dual = evaluate_dual(pb, Cox(), -grad, self.cols, self.a, self.b,
+                             self.penalty.box(self.cols.size))[0]
         self.best_dual = max(self.best_dual, dual)
         return dual
 

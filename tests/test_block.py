@@ -49,9 +49,9 @@ def test_max_feasible_scale_is_the_root_of_the_soft_norm():
         a = rng.uniform(0, 1, size=k) * rng.integers(0, 2)
         rows = np.arange(k)
         c = rng.uniform(0.1, 2.0)
-        kappa = max_feasible_scale(C, 0, k, rows, a, c)
-        assert soft_norm(C, 0, k, rows, a, kappa) == pytest.approx(c, rel=1e-10)
-        assert soft_norm(C, 0, k, rows, a, 0.999 * kappa) < c
+        kappa = max_feasible_scale(C, 0, k, rows, a, c, False)
+        assert soft_norm(C, 0, k, rows, a, kappa, False) == pytest.approx(c, rel=1e-10)
+        assert soft_norm(C, 0, k, rows, a, 0.999 * kappa, False) < c
 
 
 @pytest.mark.parametrize("penalty", [GroupL1(0.7, groups=[2, 3]),

@@ -175,7 +175,7 @@ def _strong_set(problem, penalty, dual_point, alpha, previous_alpha):
     if threshold <= 0:
         return None
     corr = correlations(problem, dual_point, np.arange(problem.n_features))
-    eff = corr if penalty.positive else np.abs(corr)
+    eff = penalty.effective_correlation(corr)
     return np.flatnonzero(eff >= threshold * penalty.unit_weights(problem.n_features))
 
 

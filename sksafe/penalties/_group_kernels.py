@@ -18,6 +18,19 @@ and the ball of radius ``c``. Its proximal operator is soft-thresholding followe
 group shrinkage and the ridge scaling (the prox of an l1 plus l2 norm is the
 composition of their proxes: Friedman, Hastie & Tibshirani, "A note on the group
 lasso and a sparse group lasso", 2010; Yu, NeurIPS 2013).
+
+Positivity (``positive=True``: ``Omega_g + indicator(W_g >= 0)``) replaces ``S_a`` by the
+one-sided thresholding ``P_a(C) = (C - a)_+``, in the conjugate, the dual norm and the
+prox alike. Conjugate: on ``W >= 0``, ``<C, W> - a |W| = <C - a, W> <= <P_a(C), W> <=
+||P_a(C)|| ||W||``, with equality for ``W`` proportional to ``P_a(C)`` (itself ``>= 0``),
+so the sup over ``W >= 0`` is the one of the unconstrained case with ``||S_a(C)||``
+replaced by ``||P_a(C)||``. Prox: for ``V >= 0`` and ``Z = U - step a``,
+``||V - Z||^2 = ||V - Z_+||^2 + 2 <V, Z_-> + ||Z_-||^2`` with ``Z_- = (-Z)_+``; the group
+shrinkage (and ridge) of ``Z_+`` minimises the first part plus the group terms and is
+``>= 0`` and zero where ``Z_-`` is not, so it makes ``<V, Z_->`` zero, its smallest value:
+the prox is the group prox of the positive part of the one-sided thresholding
+(as skglm's positive group lasso). The maths is the same for group, sparse-group,
+multi-task (L21) and entrywise penalties, which all take ``positive``.
 """
 import numpy as np
 from numba import njit
@@ -25,21 +38,25 @@ from numba import njit
 
 
 @njit(cache=True)
-def soft_norm(C, start, end, rows, a, kappa):
-    """``||S_a(kappa C[start:end])||_F`` where row ``r`` has threshold ``a[rows[r]]``."""
+def soft_norm(C, start, end, rows, a, kappa, positive):
+    """``||S_a(kappa C[start:end])||_F`` where row ``r`` has threshold ``a[rows[r]]``
+    (``||P_a(kappa C)||_F`` with ``positive``)."""
     acc = 0.0
     for r in range(start, end):
         thr = a[rows[r]]
         for t in range(C.shape[1]):
-            excess = kappa * abs(C[r, t]) - thr
+            excess = kappa * (C[r, t] if positive else abs(C[r, t])) - thr
             if excess > 0.0:
                 acc += excess * excess
     return np.sqrt(acc)
 
 
 @njit(cache=True)
-def max_feasible_scale(C, start, end, rows, a, c):
+def max_feasible_scale(C, start, end, rows, a, c, positive):
     """Largest ``kappa >= 0`` with ``||S_a(kappa C)||_F <= c`` (``inf`` if none binds).
+
+    With ``positive``, ``P_a`` instead of ``S_a``: only the positive entries of ``C``
+    count (a negative one is never above its threshold).
 
     ``f(kappa) = sum_e (kappa |C_e| - a_e)_+^2`` is convex, piecewise quadratic and
     non-decreasing, with breakpoints ``a_e / |C_e|``: walk them in increasing order
@@ -55,7 +72,7 @@ def max_feasible_scale(C, start, end, rows, a, c):
     for r in range(start, end):
         thr = a[rows[r]]
         for t in range(T):
-            mag = abs(C[r, t])
+            mag = C[r, t] if positive else abs(C[r, t])
             if mag > 0.0:
                 breaks[m] = thr / mag
                 mags[m] = mag
@@ -102,7 +119,7 @@ def unit_rows(units, group_ptr, group_rows):
 
 
 @njit(cache=True)
-def block_dual_scaling(C, ptr, rows, units, a, c, b):
+def block_dual_scaling(C, ptr, rows, units, a, c, b, positive):
     """Largest ``kappa <= 1`` making ``kappa Theta`` feasible for every unit without ridge.
 
     Units with ``b_g > 0`` have a finite conjugate and no constraint; unpenalised
@@ -118,35 +135,41 @@ def block_dual_scaling(C, ptr, rows, units, a, c, b):
             if a[rows[r]] > 0.0:
                 penalised = True
         if penalised:
-            kappa = min(kappa, max_feasible_scale(C, ptr[k], ptr[k + 1], rows, a, c[g]))
+            kappa = min(kappa, max_feasible_scale(C, ptr[k], ptr[k + 1], rows, a, c[g],
+                                                  positive))
     return kappa
 
 
 @njit(cache=True)
-def block_dual_norms(C, ptr, rows, units, a, c, b, kappa, dnorm, row_max):
+def block_dual_norms(C, ptr, rows, units, a, c, b, kappa, positive, dnorm, row_max):
     """Per-unit ``||S_a(kappa C_g)||_F`` into ``dnorm``, per-row ``max_t kappa |C_jt|`` into
-    ``row_max``; returns ``sum_g Omega_g*(kappa C_g)`` over the ridge units."""
+    ``row_max``; returns ``sum_g Omega_g*(kappa C_g)`` over the ridge units.
+
+    With ``positive``: ``P_a`` and ``max(0, max_t kappa C_jt)`` (a row of negative
+    correlations is as far from entering as a zero one; 0 keeps the test simple and
+    only makes it more conservative)."""
     conj = 0.0
     for k in range(units.shape[0]):
         g = units[k]
-        value = soft_norm(C, ptr[k], ptr[k + 1], rows, a, kappa)
+        value = soft_norm(C, ptr[k], ptr[k + 1], rows, a, kappa, positive)
         dnorm[k] = value
         if b[g] > 0.0 and value > c[g]:
             conj += (value - c[g]) ** 2 / (2.0 * b[g])
         for r in range(ptr[k], ptr[k + 1]):
             peak = 0.0
             for t in range(C.shape[1]):
-                peak = max(peak, kappa * abs(C[r, t]))
+                peak = max(peak, kappa * (C[r, t] if positive else abs(C[r, t])))
             row_max[r] = peak
     return conj
 
 
 @njit(cache=True)
-def block_prox(U, start, end, rows, a, c_g, b_g, step):
+def block_prox(U, start, end, rows, a, c_g, b_g, step, positive):
     """In-place prox of ``step * Omega_g`` on the rows ``start:end`` of ``U``.
 
-    Entrywise soft-thresholding by ``step a_j``, then shrinkage of the group norm by
-    ``step c_g``, then division by ``1 + step b_g``.
+    Entrywise soft-thresholding by ``step a_j`` (one-sided, ``(u - step a_j)_+``, with
+    ``positive``), then shrinkage of the group norm by ``step c_g``, then division by
+    ``1 + step b_g``.
     """
     norm_sq = 0.0
     for r in range(start, end):
@@ -155,6 +178,8 @@ def block_prox(U, start, end, rows, a, c_g, b_g, step):
             u = U[r, t]
             if u > thr:
                 u -= thr
+            elif positive:
+                u = 0.0
             elif u < -thr:
                 u += thr
             else:

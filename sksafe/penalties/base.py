@@ -7,15 +7,17 @@ elastic-net family implement:
 ``l1_l2_weights(n_features) -> (a, b)``
     per-feature L1 weights ``a_j`` and L2 weights ``b_j`` (float64 arrays), so
     that the penalty is ``sum_j a_j |w_j| + b_j w_j**2 / 2``.
-``positive``
-    whether coefficients are constrained to be non-negative.
+``box(n_features) -> (lower, upper)``
+    per-feature bounds ``lower_j <= w_j <= upper_j`` (float64 arrays, ``lower <= 0 <=
+    upper``, infinite where a side is free), from the ``positive`` flag and the
+    ``bounds`` parameter (see :func:`check_bounds`).
 ``unit_weights(n_features)``
     the L1 weights for ``alpha = 1``: they define ``alpha_max``.
 ``with_alpha(alpha)``
     a copy with another regularisation strength (used along paths).
 
 Everything else (value, proximal operator, dual norm, screening test) is
-derived from ``(a, b, positive)`` by the jitted kernels of
+derived from ``(a, b, lower, upper)`` by the jitted kernels of
 :mod:`sksafe.penalties._kernels`, shared by all solvers.
 """
 import numbers
@@ -24,14 +26,66 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_scalar
 
-from ._kernels import penalty_value, prox_1d, subdiff_distance
+from ._kernels import effective_correlations, penalty_value, prox_1d, subdiff_distance
+
+
+def check_bounds(bounds, positive, n_features):
+    """Validate box constraints and return ``(lower, upper)`` float64 arrays.
+
+    ``bounds`` is ``None`` (no constraint) or a pair ``(lower, upper)``, each a
+    scalar or an array of shape ``(n_features,)``, as the ``bounds`` of
+    :func:`scipy.optimize.lsq_linear`; ``-np.inf`` / ``np.inf`` leave a side free.
+    ``lower <= 0 <= upper`` is required, so that ``w = 0`` stays feasible (and
+    ``alpha_max`` keeps its meaning: the smallest ``alpha`` with ``w = 0`` optimal).
+    ``positive=True`` intersects the box with ``w >= 0``.
+    """
+    lower = np.full(n_features, -np.inf)
+    upper = np.full(n_features, np.inf)
+    if bounds is not None:
+        if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
+            raise ValueError(f"bounds must be None or a pair (lower, upper), got {bounds!r}.")
+        for name, value, out in (("lower", bounds[0], lower), ("upper", bounds[1], upper)):
+            try:
+                value = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"the {name} bound must be a number or an array of numbers, "
+                                 f"got {value!r}.") from None
+            if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n_features):
+                raise ValueError(f"the {name} bound must be a scalar or have shape "
+                                 f"({n_features},) to match X, got shape {value.shape}.")
+            if np.any(np.isnan(value)):
+                raise ValueError(f"the {name} bound contains NaN.")
+            out[:] = value
+        if np.any(lower > 0):
+            raise ValueError(f"lower bounds must be <= 0 so that w = 0 is feasible; got "
+                             f"{lower[lower > 0][:5].tolist()} at feature(s) "
+                             f"{np.flatnonzero(lower > 0)[:5].tolist()}.")
+        if np.any(upper < 0):
+            raise ValueError(f"upper bounds must be >= 0 so that w = 0 is feasible; got "
+                             f"{upper[upper < 0][:5].tolist()} at feature(s) "
+                             f"{np.flatnonzero(upper < 0)[:5].tolist()}.")
+    if positive:
+        np.maximum(lower, 0.0, out=lower)
+    return lower, upper
+
+
+def unpenalised_mask(a, b, box):
+    """Features the solvers minimise exactly, without penalty or constraint (zero weights).
+
+    A zero-weight feature with (finite) bounds is an ordinary coordinate for the
+    solvers: its conjugate is finite, so it needs no exact minimisation.
+    """
+    lower, upper = box
+    return (a == 0) & (b == 0) & (lower == -np.inf) & (upper == np.inf)
 
 
 class BaseSeparablePenalty(BaseEstimator):
-    """Base class of ``g(w) = sum_j a_j |w_j| + b_j w_j**2 / 2`` penalties."""
+    """Base class of ``g(w) = sum_j a_j |w_j| + b_j w_j**2 / 2 + indicator(l <= w <= u)``."""
 
     #: penalty family understood by the solvers
     family = "separable_elastic_net"
+    #: no box constraint unless a subclass takes ``bounds`` (see :func:`check_bounds`)
+    bounds = None
 
     def _check_alpha(self):
         if not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool):
@@ -51,8 +105,41 @@ class BaseSeparablePenalty(BaseEstimator):
         """Return a copy of the penalty with regularisation strength ``alpha``."""
         return self.__class__(**{**self.get_params(), "alpha": alpha})
 
+    def box(self, n_features):
+        """Bounds ``(lower, upper)`` of the coefficients, float64 arrays (see :func:`check_bounds`).
+
+        A feature with neither an L1 nor an L2 weight and a constraint must have
+        both bounds finite: with a free side its conjugate is the indicator of a
+        half-line that no rescaling of the dual point can reach (the duality gap
+        would not certify anything), e.g. ``L1(alpha=0, positive=True)``.
+        """
+        lower, upper = check_bounds(self.bounds, self.positive, n_features)
+        constrained = (lower > -np.inf) | (upper < np.inf)
+        if np.any(constrained):
+            a, b = self.l1_l2_weights(n_features)
+            bad = (a == 0) & (b == 0) & constrained & ((lower == -np.inf) | (upper == np.inf))
+            if np.any(bad):
+                raise ValueError(
+                    f"{type(self).__name__}: feature(s) {np.flatnonzero(bad)[:5].tolist()} "
+                    "are constrained on one side only and unpenalised (alpha = 0 or a zero "
+                    "weight): give them finite lower and upper bounds, or a penalty > 0.")
+        return lower, upper
+
+    def effective_correlation(self, corr):
+        """``|corr_j|``, ``corr_j`` (only ``w_j >= 0`` allowed), ``-corr_j`` (only ``w_j <= 0``)
+        or ``-inf`` (``w_j`` fixed at 0): what ``a_j`` bounds in the dual and the screening."""
+        corr = np.asarray(corr, dtype=np.float64)
+        lower, upper = self.box(corr.shape[0])
+        out = np.empty(corr.shape[0])
+        effective_correlations(corr, np.arange(corr.shape[0]), lower, upper, out)
+        return out
+
     def value(self, w):
-        """Penalty value ``sum_j a_j |w_j| + b_j w_j**2 / 2``."""
+        """Penalty value ``sum_j a_j |w_j| + b_j w_j**2 / 2``.
+
+        The indicator of the box is left out (the solvers' iterates are feasible);
+        :func:`sksafe.solvers.duality_gap` reports an infinite gap outside the box.
+        """
         w = np.asarray(w, dtype=np.float64)
         a, b = self.l1_l2_weights(w.shape[0])
         return penalty_value(w, np.arange(w.shape[0]), a, b)
@@ -61,16 +148,18 @@ class BaseSeparablePenalty(BaseEstimator):
         """Proximal operator ``argmin_v ||v - w||**2 / (2 step) + g(v)``, coordinate-wise."""
         w = np.asarray(w, dtype=np.float64)
         a, b = self.l1_l2_weights(w.shape[0])
-        return np.array([prox_1d(w[j], step, a[j], b[j], self.positive)
+        lower, upper = self.box(w.shape[0])
+        return np.array([prox_1d(w[j], step, a[j], b[j], lower[j], upper[j])
                          for j in range(w.shape[0])])
 
     def subdiff_distance(self, w, grad):
         """Distance of ``-grad`` to the subdifferential of ``g`` at ``w`` (KKT violation)."""
         w = np.asarray(w, dtype=np.float64)
         a, b = self.l1_l2_weights(w.shape[0])
+        lower, upper = self.box(w.shape[0])
         out = np.empty(w.shape[0])
         subdiff_distance(w, np.asarray(grad, dtype=np.float64), np.arange(w.shape[0]),
-                         a, b, self.positive, out)
+                         a, b, lower, upper, out)
         return out
 
     def alpha_max(self, neg_grad):
@@ -82,7 +171,9 @@ class BaseSeparablePenalty(BaseEstimator):
         """
         neg_grad = np.asarray(neg_grad, dtype=np.float64)
         unit = self.unit_weights(neg_grad.shape[0])
-        eff = np.maximum(neg_grad, 0.0) if self.positive else np.abs(neg_grad)
+        # a correlation pointing to a side the box closes (or a feature fixed at 0) does
+        # not move the feature from 0: only the non-negative part of it counts
+        eff = np.maximum(self.effective_correlation(neg_grad), 0.0)
         penalised = unit > 0
         if not np.any(penalised):
             return np.inf

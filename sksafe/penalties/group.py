@@ -10,7 +10,9 @@ for coefficients ``W`` of shape ``(n_features, n_tasks)`` whose rows are partiti
 into groups (``group_rows[group_ptr[g]:group_ptr[g + 1]]`` are the features of
 group ``g``); ``unit_block_weights`` gives the same for ``alpha = 1`` (it defines
 ``alpha_max``). See :mod:`sksafe.penalties._group_kernels` for the conjugate and
-the proximal operator.
+the proximal operator. ``positive=True`` adds the constraint ``W >= 0`` (every
+block penalty takes it: the one-sided thresholding ``(C - a)_+`` replaces the
+two-sided one in the dual norm, the conjugate, the prox and the screening tests).
 """
 import numbers
 
@@ -121,7 +123,8 @@ class BaseBlockPenalty(BaseSeparablePenalty):
         ptr, rows, c, a, b = self.block_weights(W.shape[0])
         stacked = np.ascontiguousarray(W[rows])
         for g in range(ptr.size - 1):
-            block_prox(stacked, ptr[g], ptr[g + 1], rows, a, c[g], b[g], step)
+            block_prox(stacked, ptr[g], ptr[g + 1], rows, a, c[g], b[g], step,
+                       bool(self.positive))
         out = np.empty_like(W)
         out[rows] = stacked
         return out.reshape(shape)
@@ -134,13 +137,15 @@ class BaseBlockPenalty(BaseSeparablePenalty):
 
         ``corr_rows`` (n_features, n_tasks) is minus the datafit gradient at 0 in
         feature order. Group ``g`` is zero iff ``||S_{alpha a}(C_g)|| <= alpha c_g``,
-        i.e. ``1 / alpha <=`` the largest feasible scale of ``C_g`` for the unit weights.
+        i.e. ``1 / alpha <=`` the largest feasible scale of ``C_g`` for the unit weights
+        (``(C_g - alpha a)_+`` instead of ``S_{alpha a}`` with ``positive``).
         """
         ptr, rows, c, a, _ = self.unit_block_weights(corr_rows.shape[0])
         stacked = np.ascontiguousarray(corr_rows[rows], dtype=np.float64)
         alpha = 0.0
         for g in range(ptr.size - 1):
-            scale = max_feasible_scale(stacked, ptr[g], ptr[g + 1], rows, a, c[g])
+            scale = max_feasible_scale(stacked, ptr[g], ptr[g + 1], rows, a, c[g],
+                                       bool(self.positive))
             if scale == 0.0:  # an unthresholded ridge-only group is never zero
                 return np.inf
             if scale < np.inf:
@@ -149,6 +154,8 @@ class BaseBlockPenalty(BaseSeparablePenalty):
 
     def _check_common(self):
         self._check_alpha()
+        if not isinstance(self.positive, (bool, np.bool_)):
+            raise ValueError(f"positive must be a bool, got {self.positive!r}.")
 
 
 class GroupL1(BaseBlockPenalty):
@@ -162,12 +169,15 @@ class GroupL1(BaseBlockPenalty):
     weights : array-like of shape (n_groups,), default=None
         Positive group weights ``w_g``; ``None`` means ``sqrt(group size)``
         (Yuan & Lin, 2006).
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (positive group lasso).
     """
 
-    def __init__(self, alpha=1.0, groups=1, weights=None):
+    def __init__(self, alpha=1.0, groups=1, weights=None, positive=False):
         self.alpha = alpha
         self.groups = groups
         self.weights = weights
+        self.positive = positive
 
     def unit_block_weights(self, n_features):
         self._check_common()
@@ -190,13 +200,16 @@ class SparseGroupL1(BaseBlockPenalty):
         ``tau`` of the paper: weight of the entrywise l1 part.
     weights : array-like of shape (n_groups,), default=None
         Positive group weights; ``None`` means ``sqrt(group size)``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
     """
 
-    def __init__(self, alpha=1.0, groups=1, l1_ratio=0.5, weights=None):
+    def __init__(self, alpha=1.0, groups=1, l1_ratio=0.5, weights=None, positive=False):
         self.alpha = alpha
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.weights = weights
+        self.positive = positive
 
     def unit_block_weights(self, n_features):
         self._check_common()
@@ -217,11 +230,14 @@ class L21(BaseBlockPenalty):
     ----------
     alpha : float, default=1.0
     l1_ratio : float in [0, 1], default=1.0
+    positive : bool, default=False
+        Constrain every coefficient to be non-negative.
     """
 
-    def __init__(self, alpha=1.0, l1_ratio=1.0):
+    def __init__(self, alpha=1.0, l1_ratio=1.0, positive=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.positive = positive
 
     #: whether the l1 part acts on the row norms (L21) or on every entry (EntrywiseL1)
     _rowwise = True
@@ -249,6 +265,8 @@ class EntrywiseL1(L21):
     ----------
     alpha : float, default=1.0
     l1_ratio : float in [0, 1], default=1.0
+    positive : bool, default=False
+        Constrain every coefficient to be non-negative.
     """
 
     _rowwise = False

@@ -24,10 +24,33 @@ is zero at the optimum (optimality gives ``|X_j^T theta*| = a_j`` whenever
 ``w*_j != 0``, so ``|X_j^T theta*| < a_j`` implies ``w*_j = 0``) and is removed for
 good. In the textbook scaling ``theta / lambda`` this is the radius
 ``sqrt(2 G / gamma) / lambda`` tested against 1.
+
+Box constraints ``l_j <= w_j <= u_j`` (``l_j <= 0 <= u_j``; ``positive`` is ``[0, inf)``)
+are part of ``g_j``. The test stays safe, with ``|.|`` replaced by the *effective*
+correlation ``e_j(c) = max(c if u_j > 0, -c if l_j < 0)`` (``-inf`` if ``l_j = u_j = 0``):
+
+* the sphere: ``D`` is still ``gamma``-strongly concave (``-sum_j g_j*`` is concave
+  whatever ``g_j``), and ``theta*`` maximises it over the dual domain, so
+  ``gamma / 2 ||theta - theta*||_s^2 <= D(theta*) - D(theta) <= G`` for every dual
+  feasible ``theta`` (Ndiaye et al., JMLR 2017, Thm. 6, whose proof uses only that);
+* the implication: the optimality condition ``X_j^T theta* in dg_j(w*_j)`` reads, for
+  ``w*_j > 0``, ``X_j^T theta* = a_j + b_j w*_j`` in the interior and
+  ``X_j^T theta* >= a_j + b_j u_j`` at ``w*_j = u_j`` (the normal cone of the box adds
+  ``[0, inf)``): in both cases ``X_j^T theta* >= a_j``, and ``w*_j > 0`` needs ``u_j > 0``.
+  Symmetrically ``w*_j < 0`` gives ``-X_j^T theta* >= a_j`` and needs ``l_j < 0``. Hence
+  ``w*_j != 0`` implies ``e_j(X_j^T theta*) >= a_j``, i.e. ``e_j(X_j^T theta*) < a_j``
+  implies ``w*_j = 0``;
+* ``e_j`` is 1-Lipschitz (a max of 1-Lipschitz maps), so over the sphere
+  ``e_j(X_j^T theta*) <= e_j(X_j^T theta) + r ||X_j||_s'``: the test
+  ``e_j(X_j^T theta) + r ||X_j||_s' < a_j`` screens exactly as without a box.
+
+A bound changes the dual through the conjugate only (finite bounds make ``g_j*``
+finite and add a term to ``D``; see :mod:`sksafe.penalties._kernels`): the rescaling
+``kappa`` is needed only for the unbounded sides of features without L2 part.
 """
 import numpy as np
 
-from ..penalties._kernels import conjugate_sum, dual_scaling
+from ..penalties._kernels import conjugate_sum, dual_scaling, effective_correlations
 from ..solvers._design import xt_dot
 
 
@@ -43,17 +66,18 @@ def correlations(problem, theta, cols, out=None):
     return out
 
 
-def evaluate_dual(problem, datafit, theta_raw, cols, a, b, positive):
+def evaluate_dual(problem, datafit, theta_raw, cols, a, b, box):
     """Rescale ``theta_raw`` to a feasible dual point and return ``(D, kappa, corr)``.
 
     ``corr`` holds the *unscaled* correlations ``X_c[:, cols]^T theta_raw``;
     the feasible point is ``kappa * theta_raw``. Only the features in ``cols``
-    enter the dual (screened ones are provably inactive).
+    enter the dual (screened ones are provably inactive). ``box`` is
+    ``(lower, upper)`` of the penalty.
     """
     corr = correlations(problem, theta_raw, cols)
-    kappa = dual_scaling(corr, cols, a, b, positive)
+    kappa = dual_scaling(corr, cols, a, b, *box)
     dual = datafit.dual_value(kappa * theta_raw, problem.y, problem.s)
-    dual -= conjugate_sum(corr, kappa, cols, a, b, positive)
+    dual -= conjugate_sum(corr, kappa, cols, a, b, *box)
     return dual, kappa, corr
 
 
@@ -72,7 +96,8 @@ SCREENING_MARGIN = 1e-9
 def sphere_test(dual_norms, radius, norms, thresholds):
     """Boolean mask of units proven inactive: ``Omega^D_u(theta) + r ||X_u|| < thr_u``.
 
-    For a feature ``Omega^D_j(theta) = |X_j^T theta|`` (``X_j^T theta`` when positive)
+    For a feature ``Omega^D_j(theta)`` is the effective correlation of
+    ``X_j^T theta`` (``|X_j^T theta|``, or ``X_j^T theta`` when ``w_j >= 0``: see the module)
     and ``thr_j = a_j``. The right-hand side is shrunk by the relative
     :data:`SCREENING_MARGIN`, which only makes the test more conservative.
     """
@@ -100,9 +125,12 @@ class SeparableGeometry:
     :class:`sksafe.screening.group.BlockGeometry` for groups.
     """
 
-    def __init__(self, problem, datafit, a, b, positive, unpenalised):
+    def __init__(self, problem, datafit, a, b, box, unpenalised):
         self.problem, self.datafit = problem, datafit
-        self.a, self.b, self.positive = a, b, positive
+        self.a, self.b, self.box = a, b, box
+        self.lower, self.upper = box
+        # fast path: no constraint anywhere, the effective correlation is |c|
+        self.free = bool(np.all(self.lower == -np.inf) and np.all(self.upper == np.inf))
         self.thresholds = a
         self.norms = problem.screen_norms
         self.n_units = problem.n_features
@@ -125,11 +153,14 @@ class SeparableGeometry:
     def evaluate(self, theta, units, corr_all=None, full=False):
         """``(D, kappa, dual_norms)`` of ``kappa * theta`` restricted to ``units``."""
         corr = self.correlations(theta, units) if corr_all is None else corr_all[units]
-        kappa = dual_scaling(corr, units, self.a, self.b, self.positive)
+        kappa = dual_scaling(corr, units, self.a, self.b, *self.box)
         dual = (self.dual_value(theta, kappa)
-                - conjugate_sum(corr, kappa, units, self.a, self.b, self.positive))
+                - conjugate_sum(corr, kappa, units, self.a, self.b, *self.box))
         scaled = kappa * corr
-        return dual, kappa, scaled if self.positive else np.abs(scaled)
+        if self.free:
+            return dual, kappa, np.abs(scaled)
+        effective_correlations(scaled, units, self.lower, self.upper, scaled)
+        return dual, kappa, scaled
 
     def sphere_test(self, dual_norms, radius, units):
         out = sphere_test(dual_norms, radius, self.norms[units], self.thresholds[units])

@@ -11,6 +11,12 @@ safe screening rules for sparse-group lasso", NeurIPS 2016; JMLR 2017)::
 
     ||S_a(C_g)||_F + r ||X_g||_{s,2} < c_g                 (group g is zero)
     max_t |C_jt| + r ||X_j||_s < a_j                         (row j is zero)
+
+With ``positive`` (``W >= 0``), ``S_a`` becomes the one-sided ``P_a(C) = (C - a)_+`` and
+``|C_jt|`` becomes ``C_jt``. Both are still 1-Lipschitz, and optimality still gives
+``||P_a(C*_g)||_F >= c_g`` on a non-zero group (on its support
+``C*_g = a + c_g W*_g / ||W*_g|| + b_g W*_g`` with ``W*_g >= 0``, and ``P_a`` is monotone)
+and ``C*_jt >= a_j`` on a positive entry: the same two tests are safe.
 """
 import numpy as np
 
@@ -34,10 +40,13 @@ class BlockGeometry:
         ``(group_ptr, group_rows, c, a, b)`` of the penalty.
     group_norms : ndarray of shape (n_groups,)
         ``||X_g||_{s,2}`` with the screening centring.
+    positive : bool, default=False
+        Whether the coefficients are constrained to be non-negative.
     """
 
-    def __init__(self, problem, datafit, block, group_norms):
+    def __init__(self, problem, datafit, block, group_norms, positive=False):
         self.problem, self.datafit = problem, datafit
+        self.positive = bool(positive)
         self.group_ptr, self.group_rows, self.c, self.a, self.b = block
         self.thresholds = self.c
         self.norms = group_norms
@@ -79,11 +88,12 @@ class BlockGeometry:
         else:
             corr[:] = np.where(live[rows, None], corr_all[rows], 0.0)
             ptr = np.concatenate([[0], np.cumsum(np.diff(self.group_ptr)[units])])
-        kappa = block_dual_scaling(corr, ptr, rows, units, self.a, self.c, self.b)
+        kappa = block_dual_scaling(corr, ptr, rows, units, self.a, self.c, self.b,
+                                   self.positive)
         dual_norms = np.empty(units.shape[0])
         row_max = np.empty(rows.shape[0])
         conj = block_dual_norms(corr, ptr, rows, units, self.a, self.c, self.b, kappa,
-                                dual_norms, row_max)
+                                self.positive, dual_norms, row_max)
         self._row_maxima = [entry for entry in self._row_maxima[-3:] if entry[0] is not theta]
         self._row_maxima.append((theta, rows, row_max))
         scaled = (kappa * theta).reshape(self.problem.y.shape)

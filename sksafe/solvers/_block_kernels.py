@@ -72,7 +72,7 @@ def _residual_objective(rho, s, Y):
 
 @njit(cache=True, fastmath=FASTMATH)
 def _subproblem_dual(X, Y, s, x_offset, rho, group_ptr, group_rows, live_rows, ws, rows_ws, a, c,
-                     b, corr, dnorm, row_max):
+                     b, positive, corr, dnorm, row_max):
     """Dual objective of the working-set subproblem at ``kappa * rho`` (feasible scaling)."""
     T = rho.shape[1]
     sums = np.zeros(T)
@@ -81,20 +81,24 @@ def _subproblem_dual(X, Y, s, x_offset, rho, group_ptr, group_rows, live_rows, w
             sums[t] += rho[i, t]
     quad, lin = _residual_objective(rho, s, Y)
     ptr = block_correlations(X, rho, x_offset, sums, group_ptr, group_rows, live_rows, ws, corr)
-    kappa = block_dual_scaling(corr, ptr, rows_ws, ws, a, c, b)
-    conj = block_dual_norms(corr, ptr, rows_ws, ws, a, c, b, kappa, dnorm, row_max)
+    kappa = block_dual_scaling(corr, ptr, rows_ws, ws, a, c, b, positive)
+    conj = block_dual_norms(corr, ptr, rows_ws, ws, a, c, b, kappa, positive, dnorm, row_max)
     return kappa * lin - 0.5 * kappa * kappa * quad - conj
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws, rows_ws, W, R, shift,
-                      W_acc):
+def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, positive, ws, rows_ws, W,
+                      R, shift, W_acc):
     """Move to ``W_acc`` (rows ``rows_ws``, flattened) if it lowers the objective.
 
     The residual of the extrapolated point is updated from the current one, in
-    ``O(n T + nnz(ws))``; returns whether the point was taken.
+    ``O(n T + nnz(ws))``; returns whether the point was taken. With ``positive`` the
+    point is first projected onto ``W >= 0`` (an affine combination can leave it).
     """
     n, T = R.shape
+    if positive:
+        for e in range(W_acc.shape[0]):
+            W_acc[e] = max(W_acc[e], 0.0)
     rho = np.empty((n, T))
     for i in range(n):
         for t in range(T):
@@ -133,12 +137,13 @@ def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws, row
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c, a, b, live_rows,
-                         ws, W, R, shift, max_epochs, tol, gap_freq, n_extrapolation, theta_best):
+def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c, a, b, positive,
+                         live_rows, ws, W, R, shift, max_epochs, tol, gap_freq, n_extrapolation,
+                         theta_best):
     """Cyclic block coordinate descent on the groups ``ws`` for the (multi-task) quadratic.
 
     Minimises ``sum_i s_i ||y_i - W^T x_c,i||^2 / 2 + sum_{g in ws} Omega_g(W_g)`` with
-    implicit centring ``x_c = x - x_offset``. State: ``R = s * (Y - X W)`` (shape
+    implicit centring ``x_c = x - x_offset`` (over ``W >= 0`` with ``positive``). State: ``R = s * (Y - X W)`` (shape
     ``(n, T)``, C order) and ``shift[t] = x_offset^T W[:, t]``, so that the weighted
     centred residual is ``rho = R + s shift``. Each group takes the proximal gradient
     step of length ``1 / lipschitz[g]`` (the largest eigenvalue of the group's weighted
@@ -189,7 +194,8 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
                 col_dot_rows(X, j, R, grad)
                 for t in range(T):
                     U[r, t] = W[j, t] + (grad[t] + x_offset[j] * shift[t]) / lip
-            block_prox(U, 0, size, group_rows[start:start + size], a, c[g], b[g], 1.0 / lip)
+            block_prox(U, 0, size, group_rows[start:start + size], a, c[g], b[g], 1.0 / lip,
+                       positive)
             for r in range(size):
                 j = group_rows[start + r]
                 moved = False
@@ -213,8 +219,8 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
                 n_hist = 0
                 ok, coefs = extrapolation_weights(history, K + 1)
                 if ok:
-                    _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, ws,
-                                      rows_ws, W, R, shift, combine_rows(coefs, history))
+                    _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, positive,
+                                      ws, rows_ws, W, R, shift, combine_rows(coefs, history))
         if gap_freq > 0 and ((epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1):
             for i in range(n):
                 for t in range(T):
@@ -222,7 +228,7 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
             quad, _ = _residual_objective(rho, s, Y)
             primal = 0.5 * quad + block_penalty_value(W, ws, group_ptr, group_rows, a, c, b)
             dual = _subproblem_dual(X, Y, s, x_offset, rho, group_ptr, group_rows, live_rows,
-                                    ws, rows_ws, a, c, b, corr, dnorm, row_max)
+                                    ws, rows_ws, a, c, b, positive, corr, dnorm, row_max)
             if dual > best_dual:
                 best_dual = dual
                 theta_best[:, :] = rho
@@ -241,7 +247,7 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
                         rho_acc = combine_rows(coefs, rho_hist).reshape(n, T)
                         dual_acc = _subproblem_dual(X, Y, s, x_offset, rho_acc, group_ptr,
                                                     group_rows, live_rows, ws, rows_ws, a, c,
-                                                    b, corr, dnorm, row_max)
+                                                    b, positive, corr, dnorm, row_max)
                         if dual_acc > best_dual:
                             best_dual = dual_acc
                             theta_best[:, :] = rho_acc

@@ -138,7 +138,7 @@ def _quadratic_primal(rho, s, w, ws, a, b):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr):
+def _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, lower, upper, corr):
     """Dual objective of the working-set subproblem at ``kappa * rho`` (``kappa`` returned too)."""
     total = 0.0
     for i in range(rho.shape[0]):
@@ -146,18 +146,19 @@ def _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr):
     for k in range(ws.shape[0]):
         j = ws[k]
         corr[k] = col_dot(X, j, rho) - x_offset[j] * total
-    kappa = dual_scaling(corr, ws, a, b, positive)
+    kappa = dual_scaling(corr, ws, a, b, lower, upper)
     lin = 0.0
     quad = 0.0
     for i in range(rho.shape[0]):
         if s[i] > 0.0:
             lin += rho[i] * y[i]
             quad += rho[i] * rho[i] / s[i]
-    return kappa * lin - 0.5 * kappa * kappa * quad - conjugate_sum(corr, kappa, ws, a, b, positive)
+    return (kappa * lin - 0.5 * kappa * kappa * quad
+            - conjugate_sum(corr, kappa, ws, a, b, lower, upper))
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _max_violation(X, x_offset, curvatures, a, b, positive, ws, w, R, shift):
+def _max_violation(X, x_offset, curvatures, a, b, lower, upper, ws, w, R, shift):
     """Largest KKT violation over ``ws`` in the problem of :func:`quadratic_cd_working_set`."""
     violation = 0.0
     for k in range(ws.shape[0]):
@@ -165,18 +166,20 @@ def _max_violation(X, x_offset, curvatures, a, b, positive, ws, w, R, shift):
         if curvatures[j] == 0.0:
             continue
         grad = -(col_dot(X, j, R) + x_offset[j] * shift)
-        violation = max(violation, coordinate_violation(w[j], grad, a[j], b[j], positive))
+        violation = max(violation, coordinate_violation(w[j], grad, a[j], b[j], lower[j],
+                                                        upper[j]))
     return violation
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, w, R, shift_box,
+def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, lower, upper, ws, w, R, shift_box,
                              max_epochs, tol, gap_freq, n_extrapolation, theta_best,
                              eq_basis, eq_proj, kkt_tol):
     """Cyclic coordinate descent on the working set ``ws`` for the quadratic datafit.
 
     Minimises ``sum_i s_i (y_i - x_c,i^T w)^2 / 2 + sum_{j in ws} g_j(w_j)`` with
-    implicit centring ``x_c = x - x_offset``. State: ``R = s * (y - X w)`` (weighted
+    implicit centring ``x_c = x - x_offset``, over the box ``lower <= w <= upper``
+    (every update is feasible: the prox clips). State: ``R = s * (y - X w)`` (weighted
     residual without the centring term) and ``shift_box[0] = x_offset^T w``, so
     that the weighted centred residual is ``rho = R + s * shift``. Every epoch
     feeds Anderson extrapolation of the primal iterate (kept only if it lowers
@@ -212,9 +215,9 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
             old = w[j]
             grad = -(col_dot(X, j, R) + x_offset[j] * shift)
             if kkt_tol > 0.0:
-                violation = max(violation,
-                                coordinate_violation(old, grad, a[j], b[j], positive))
-            new = prox_1d(old - grad / lip, 1.0 / lip, a[j], b[j], positive)
+                violation = max(violation, coordinate_violation(old, grad, a[j], b[j],
+                                                                lower[j], upper[j]))
+            new = prox_1d(old - grad / lip, 1.0 / lip, a[j], b[j], lower[j], upper[j])
             if new != old:
                 delta = new - old
                 col_axpy_scaled(X, j, -delta, s, R)
@@ -230,43 +233,41 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                 ok, coefs = extrapolation_weights(w_hist, K + 1)
                 if ok:
                     w_acc = combine_rows(coefs, w_hist)
-                    feasible = True
-                    if positive:
+                    # an affine combination can leave the box: its projection is feasible,
+                    # and kept only if it lowers the objective like any extrapolated point
+                    for k in range(m):
+                        w_acc[k] = min(max(w_acc[k], lower[ws[k]]), upper[ws[k]])
+                    # residual of the extrapolated point from the current one: O(n + nnz(ws))
+                    rho[:] = R + s * shift
+                    p_cur = _quadratic_primal(rho, s, w, ws, a, b)
+                    R_acc = R.copy()
+                    shift_acc = shift
+                    for k in range(m):
+                        j = ws[k]
+                        w_ws[k] = w[j]
+                        diff = w_acc[k] - w[j]
+                        if diff != 0.0:
+                            col_axpy_scaled(X, j, -diff, s, R_acc)
+                            shift_acc += x_offset[j] * diff
+                        w[j] = w_acc[k]
+                    rho[:] = R_acc + s * shift_acc
+                    if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
+                        R[:] = R_acc
+                        shift = shift_acc
+                    else:
                         for k in range(m):
-                            if w_acc[k] < 0.0:
-                                feasible = False
-                    if feasible:
-                        # residual of the extrapolated point from the current one: O(n + nnz(ws))
-                        rho[:] = R + s * shift
-                        p_cur = _quadratic_primal(rho, s, w, ws, a, b)
-                        R_acc = R.copy()
-                        shift_acc = shift
-                        for k in range(m):
-                            j = ws[k]
-                            w_ws[k] = w[j]
-                            diff = w_acc[k] - w[j]
-                            if diff != 0.0:
-                                col_axpy_scaled(X, j, -diff, s, R_acc)
-                                shift_acc += x_offset[j] * diff
-                            w[j] = w_acc[k]
-                        rho[:] = R_acc + s * shift_acc
-                        if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
-                            R[:] = R_acc
-                            shift = shift_acc
-                        else:
-                            for k in range(m):
-                                w[ws[k]] = w_ws[k]
+                            w[ws[k]] = w_ws[k]
 
         # the violations above were measured while the epoch moved the other
         # coordinates: a small one is confirmed at the current point before stopping
         if kkt_tol > 0.0 and violation <= kkt_tol and _max_violation(
-                X, x_offset, curvatures, a, b, positive, ws, w, R, shift) <= kkt_tol:
+                X, x_offset, curvatures, a, b, lower, upper, ws, w, R, shift) <= kkt_tol:
             break
         if gap_freq > 0 and ((epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1):
             rho[:] = R + s * shift
             primal = _quadratic_primal(rho, s, w, ws, a, b)
             project_out(rho, eq_basis, eq_proj)
-            dual = _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, positive, corr)
+            dual = _quadratic_dual(X, y, s, x_offset, rho, ws, a, b, lower, upper, corr)
             if dual > best_dual:
                 best_dual = dual
                 theta_best[:] = rho
@@ -283,7 +284,7 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, positive, ws, 
                         rho_acc = combine_rows(coefs, rho_hist)
                         project_out(rho_acc, eq_basis, eq_proj)
                         dual_acc = _quadratic_dual(X, y, s, x_offset, rho_acc, ws, a, b,
-                                                   positive, corr)
+                                                   lower, upper, corr)
                         if dual_acc > best_dual:
                             best_dual = dual_acc
                             theta_best[:] = rho_acc

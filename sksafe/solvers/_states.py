@@ -36,12 +36,12 @@ def _dense_columns(problem, cols, offsets=None):
 class QuadraticCDState:
     """Coordinate descent state for the quadratic datafit (intercept by implicit centring)."""
 
-    def __init__(self, problem, a, b, positive, unpenalised, coef, n_extrapolation=5,
+    def __init__(self, problem, a, b, box, unpenalised, coef, n_extrapolation=5,
                  gap_freq=10):
-        self.problem, self.a, self.b, self.positive = problem, a, b, positive
+        self.problem, self.a, self.b, self.box = problem, a, b, box
         self.unpenalised = unpenalised
         self.n_extrapolation, self.gap_freq = n_extrapolation, gap_freq
-        self.w = coef.astype(np.float64, copy=True)
+        self.w = np.clip(coef.astype(np.float64), *box)  # a warm start may leave the box
         self.all_cols = np.arange(problem.n_features)
         residual = problem.y.copy()
         nz = np.flatnonzero(self.w)
@@ -94,7 +94,7 @@ class QuadraticCDState:
         pb = self.problem
         theta_best = np.empty(pb.n_samples)
         epochs, _ = quadratic_cd_working_set(
-            pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, self.positive,
+            pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, *self.box,
             ws, self.w, self.R, self.shift, budget, tol, self.gap_freq, self.n_extrapolation,
             theta_best, self.eq_basis, self.eq_proj, 0.0)
         self.epochs += epochs
@@ -130,11 +130,12 @@ class ProxNewtonState:
     newton_exit = 0.3
     armijo = 1e-4  # sufficient-decrease constant of the line searches
 
-    def __init__(self, problem, datafit, a, b, positive, unpenalised, coef, intercept):
+    def __init__(self, problem, datafit, a, b, box, unpenalised, coef, intercept):
         self.problem, self.datafit = problem, datafit
-        self.a, self.b, self.positive = a, b, positive
+        self.a, self.b, self.box = a, b, box
         self.unpenalised = unpenalised
-        self.w = coef.astype(np.float64, copy=True)
+        self.w = np.clip(coef.astype(np.float64), *box)  # a warm start may leave the box
+        self.constrained = bool(np.any(box[0] > -np.inf) or np.any(box[1] < np.inf))
         self.b0 = float(intercept) if problem.fit_intercept else 0.0
         self.all_cols = np.arange(problem.n_features)
         self.z = np.full(problem.n_samples, self.b0)
@@ -249,14 +250,14 @@ class ProxNewtonState:
         for _ in range(budget):
             self.polish()
             theta = self.theta()
-            dual, _, corr = evaluate_dual(pb, datafit, theta, ws, self.a, self.b, self.positive)
+            dual, _, corr = evaluate_dual(pb, datafit, theta, ws, self.a, self.b, self.box)
             if dual > best_dual:
                 best_dual, best_theta = dual, theta
             primal_value = self._loss(self.z) + penalty_value(self.w, ws, self.a, self.b)
             if primal_value - best_dual <= tol:
                 break
             datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
-            subdiff_distance(self.w, -corr, ws, self.a, self.b, self.positive, violations)
+            subdiff_distance(self.w, -corr, ws, self.a, self.b, *self.box, violations)
             kkt = violations.max()
             if kkt_start is None:
                 kkt_start = kkt
@@ -275,6 +276,8 @@ class ProxNewtonState:
             if t == 0.0:
                 break  # no decrease possible at this precision
             self.w[ws] += t * delta
+            if self.constrained:  # w + (w_new - w) may miss a bound by one ulp
+                np.clip(self.w, *self.box, out=self.w)
             self.z += t * direction
             self.b0 += t * delta_b
         return best_theta
@@ -356,7 +359,7 @@ class ProxNewtonState:
         budget = self.model_epochs
         epochs, _ = quadratic_cd_working_set(
             pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
-            self.positive, ws, w_new, residual, shift, budget,
+            *self.box, ws, w_new, residual, shift, budget,
             0.0, 0, 5, np.empty(pb.n_samples), self.no_constraint, self.no_constraint,
             kkt_tol / h_total)
         if epochs >= budget:

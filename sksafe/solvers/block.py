@@ -75,12 +75,13 @@ class BlockCDState:
     """Block coordinate descent state for the (multi-task) quadratic datafit.
 
     Offers the state protocol of :mod:`sksafe.solvers._states`; ``w`` is the
-    coefficient matrix of shape ``(n_features, n_tasks)``.
+    coefficient matrix of shape ``(n_features, n_tasks)`` (``>= 0`` with ``positive``).
     """
 
     def __init__(self, problem, block, lipschitz, live_rows, coef, gap_freq=10,
-                 n_extrapolation=5):
+                 n_extrapolation=5, positive=False):
         self.problem = problem
+        self.positive = bool(positive)
         self.group_ptr, self.group_rows, self.c, self.a, self.b = block
         self.lipschitz, self.live_rows, self.gap_freq = lipschitz, live_rows, gap_freq
         self.n_extrapolation = n_extrapolation
@@ -128,7 +129,7 @@ class BlockCDState:
         theta_best = np.empty_like(self.R)
         epochs, _ = block_cd_working_set(
             pb.X, self.Y, pb.s, pb.x_offset, self.lipschitz, self.group_ptr, self.group_rows,
-            self.c, self.a, self.b, self.live_rows, ws, self.w, self.R, self.shift, budget, tol,
+            self.c, self.a, self.b, self.positive, self.live_rows, ws, self.w, self.R, self.shift, budget, tol,
             self.gap_freq, self.n_extrapolation, theta_best)
         self.epochs += epochs
         return theta_best
@@ -163,8 +164,11 @@ class BlockProxNewtonState:
     model_accuracy = 0.1
     armijo = 1e-4
 
-    def __init__(self, problem, datafit, block, live_rows, coef, intercept):
+    def __init__(self, problem, datafit, block, live_rows, coef, intercept, positive=False):
         self.problem, self.datafit = problem, datafit
+        # W >= 0 is kept without clipping: the model's solution is >= 0 and, with -W
+        # representable, fl(W + fl(t fl(W_new - W))) >= 0 for every t in (0, 1]
+        self.positive = bool(positive)
         self.group_ptr, self.group_rows, self.c, self.a, self.b = block
         self.live_rows = live_rows
         n = problem.n_samples
@@ -343,7 +347,8 @@ class BlockProxNewtonState:
         shift = offsets @ W_ws
         epochs, _ = block_cd_working_set(
             pb.X, target, s_model, offsets, lipschitz, self.group_ptr, self.group_rows,
-            self.c / h_total, self.a / h_total, self.b / h_total, self.live_rows, ws, W_ws,
+            self.c / h_total, self.a / h_total, self.b / h_total, self.positive,
+            self.live_rows, ws, W_ws,
             residual, shift, self.model_epochs, model_tol / h_total, 10, 5,
             np.empty_like(residual))
         b_new = y_mean - offsets @ W_ws if pb.fit_intercept else self.b0
@@ -369,15 +374,17 @@ def solve_block(problem, datafit, penalty, *, coef_init, dual_init, tol, max_ite
     # the sphere test may centre the columns whenever an intercept makes sum(theta) = 0
     means = problem.x_mean if problem.fit_intercept else np.zeros(problem.n_features)
     norms = group_spectral_norms(problem, group_ptr, group_rows, problem.s, means)
-    geometry = BlockGeometry(problem, datafit, block, norms)
+    positive = bool(penalty.positive)
+    geometry = BlockGeometry(problem, datafit, block, norms, positive)
     lipschitz = norms ** 2
     n_tasks = 1 if problem.y.ndim == 1 else problem.y.shape[1]
 
     def make_state(coef):
         if datafit.intercept_mode == "centre":
-            return BlockCDState(problem, block, lipschitz, geometry.live_rows, coef)
+            return BlockCDState(problem, block, lipschitz, geometry.live_rows, coef,
+                                positive=positive)
         state = BlockProxNewtonState(problem, datafit, block, geometry.live_rows, coef,
-                                     intercept_init)
+                                     intercept_init, positive)
         state.geometry = geometry
         return state
 
@@ -398,6 +405,8 @@ def solve_block(problem, datafit, penalty, *, coef_init, dual_init, tol, max_ite
         coef0 = (np.zeros((problem.n_features, n_tasks)) if coef_init is None
                  else np.asarray(coef_init, np.float64).reshape(problem.n_features, n_tasks))
         coef0 = np.where(geometry.live_rows[:, None], coef0, 0.0)
+        if positive:  # a warm start of another fit may have negative entries
+            coef0 = np.maximum(coef0, 0.0)
         state = make_state(coef0)
         known = None
         if not np.any(coef0):
@@ -431,8 +440,11 @@ def block_duality_gap(problem, datafit, penalty, coef, intercept):
     block = penalty.block_weights(problem.n_features)
     n_tasks = 1 if problem.y.ndim == 1 else problem.y.shape[1]
     W = np.asarray(coef, dtype=np.float64).reshape(problem.n_features, n_tasks)
+    if penalty.positive and np.any(W < 0):
+        return np.inf, np.inf  # outside the constraint: P(W) = +inf
     live = np.ones(problem.n_features, dtype=bool)
-    geometry = BlockGeometry(problem, datafit, block, np.zeros(block[2].shape[0]))
+    geometry = BlockGeometry(problem, datafit, block, np.zeros(block[2].shape[0]),
+                             penalty.positive)
     all_units = np.arange(geometry.n_units)
     if datafit.intercept_mode == "centre":
         point = BlockCDState(problem, block, None, live, W)

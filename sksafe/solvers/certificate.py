@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..penalties.base import unpenalised_mask
 from ..screening.gap_safe import evaluate_dual
 from ._problem import make_problem
 from ._states import ProxNewtonState
@@ -44,13 +45,15 @@ def duality_gap(X, y, datafit, penalty, coef, intercept=0.0, *, sample_weight=No
         return block_duality_gap(problem, datafit, penalty, coef, intercept)
     n_features = problem.n_features
     a, b = penalty.l1_l2_weights(n_features)
-    positive = bool(penalty.positive)
+    box = penalty.box(n_features)
+    if np.any(np.asarray(coef) < box[0]) or np.any(np.asarray(coef) > box[1]):
+        return np.inf, np.inf  # outside the box: P(coef) = +inf
     live = problem.screen_norms > 0
-    unpenalised = np.flatnonzero((a == 0) & (b == 0) & live)
+    unpenalised = np.flatnonzero(unpenalised_mask(a, b, box) & live)
     shift = problem.y_offset if fit_intercept else 0.0
 
     def state_at(w, b0):
-        return ProxNewtonState(problem, datafit, a, b, positive, unpenalised,
+        return ProxNewtonState(problem, datafit, a, b, box, unpenalised,
                                np.asarray(w, dtype=np.float64), b0 - shift)
 
     point = state_at(coef, intercept if fit_intercept else 0.0)
@@ -58,7 +61,7 @@ def duality_gap(X, y, datafit, penalty, coef, intercept=0.0, *, sample_weight=No
     polished = copy.deepcopy(point)
     polished.polish()
     dual = evaluate_dual(problem, datafit, polished.theta(), np.arange(n_features), a, b,
-                         positive)[0]
+                         box)[0]
     zero = state_at(np.zeros(n_features), 0.0)
     zero.polish()
     primal_zero = zero.primal()

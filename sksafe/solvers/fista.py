@@ -63,16 +63,21 @@ def _linear_predictor(problem, w, c, means):
     return z
 
 
-def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0, screened_at, *,
+def fista_loop(problem, datafit, a, b, box, unpenalised, coef0, intercept0, screened_at, *,
                tol_abs, max_iter, screening, verbose, start, primal_zero, gap_freq=10):
-    """Run FISTA from ``(coef0, intercept0)``; returns ``(state, iterations, history)``."""
+    """Run FISTA from ``(coef0, intercept0)``; returns ``(state, iterations, history)``.
+
+    ``box = (lower, upper)`` are the bounds of the coefficients: the prox clips, so
+    every iterate ``w`` is feasible (the extrapolated points need not be).
+    """
     from .working_set import NOT_SCREENED, check_gap_and_screen
 
     pb = problem
     means = _offsets(pb)
-    state = ProxNewtonState(pb, datafit, a, b, positive, unpenalised, coef0, intercept0)
+    state = ProxNewtonState(pb, datafit, a, b, box, unpenalised, coef0, intercept0)
+    lower, upper = box
     active = screened_at == NOT_SCREENED
-    geometry = SeparableGeometry(pb, datafit, a, b, positive, unpenalised)
+    geometry = SeparableGeometry(pb, datafit, a, b, box, unpenalised)
     cols = np.flatnonzero(active)
     all_cols = np.arange(pb.n_features)
     step = 1.0 / lipschitz_constant(pb, datafit, cols)
@@ -110,7 +115,7 @@ def fista_loop(problem, datafit, a, b, positive, unpenalised, coef0, intercept0,
         w_new = w.copy()
         for k in range(cols.size):
             j = cols[k]
-            w_new[j] = prox_1d(y_w[j] - step * grad_w[k], step, a[j], b[j], positive)
+            w_new[j] = prox_1d(y_w[j] - step * grad_w[k], step, a[j], b[j], lower[j], upper[j])
         c_new = y_c - step * grad_total if pb.fit_intercept else 0.0
         z_new = _linear_predictor(pb, w_new, c_new, means)
         new_objective = datafit.value(z_new, pb.y, pb.s) + penalty_value(w_new, all_cols, a, b)

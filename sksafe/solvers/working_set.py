@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ..penalties.base import unpenalised_mask
 from ..screening.gap_safe import SeparableGeometry, gap_safe_radius
 from ._problem import make_problem
 from ._states import ProxNewtonState, QuadraticCDState
@@ -72,14 +73,14 @@ class SolveResult:
     communication: object = None
 
 
-def _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef, intercept):
+def _make_state(solver, problem, datafit, a, b, box, unpenalised, coef, intercept):
     if solver == "cd":
         if datafit.intercept_mode != "centre":
             raise ValueError(f"solver='cd' needs the Quadratic datafit, got {datafit!r}; "
                              "use solver='prox_newton' or 'fista'.")
-        return QuadraticCDState(problem, a, b, positive, unpenalised, coef)
+        return QuadraticCDState(problem, a, b, box, unpenalised, coef)
     # the state's intercept lives in the coordinates of the (possibly centred) target
-    return ProxNewtonState(problem, datafit, a, b, positive, unpenalised, coef,
+    return ProxNewtonState(problem, datafit, a, b, box, unpenalised, coef,
                            intercept - problem.y_offset)
 
 
@@ -159,11 +160,11 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
     n_features = problem.n_features
     a, b = penalty.l1_l2_weights(n_features)
-    positive = bool(penalty.positive)
+    box = penalty.box(n_features)
     norms = problem.screen_norms
     live = norms > 0
-    unpenalised = np.flatnonzero((a == 0) & (b == 0) & live)
-    geometry = SeparableGeometry(problem, datafit, a, b, positive, unpenalised)
+    unpenalised = np.flatnonzero(unpenalised_mask(a, b, box) & live)
+    geometry = SeparableGeometry(problem, datafit, a, b, box, unpenalised)
 
     zero_state, primal_zero, theta_zero, corr_zero = _zero_point(geometry, unpenalised, solver,
                                                                  intercept_init)
@@ -172,7 +173,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
 
     screened_at = np.full(n_features, NOT_SCREENED)
     screened_at[~live] = 0
-    eff_zero = corr_zero if positive else np.abs(corr_zero)
+    eff_zero = penalty.effective_correlation(corr_zero)
     if np.all(eff_zero[live] <= a[live] * (1 + 1e-14)):
         state = zero_state  # w = 0 is optimal: nothing to solve
         iterations, history, theta_best = 0, [], None
@@ -181,14 +182,14 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
         theta_best = None
         state, iterations, history = fista_loop(
-            problem, datafit, a, b, positive, unpenalised, coef0,
+            problem, datafit, a, b, box, unpenalised, coef0,
             intercept_init - problem.y_offset, screened_at,
             tol_abs=tol_abs, max_iter=max_iter * 100, screening=screening, verbose=verbose,
             start=start, primal_zero=primal_zero)
     else:
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
         coef0 = np.where(live, coef0, 0.0)
-        state = _make_state(solver, problem, datafit, a, b, positive, unpenalised, coef0,
+        state = _make_state(solver, problem, datafit, a, b, box, unpenalised, coef0,
                             intercept_init)
         budget = max_epochs if solver == "cd" else max(50, max_epochs // 1000)
         starts_at_zero = not np.any(coef0) and unpenalised.size == 0
@@ -248,7 +249,7 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
     """
     problem = geometry.problem
     state = _make_state("cd" if solver == "cd" else "prox_newton", problem, geometry.datafit,
-                        geometry.a, geometry.b, geometry.positive, unpenalised,
+                        geometry.a, geometry.b, geometry.box, unpenalised,
                         np.zeros(problem.n_features), intercept_init)
     state.polish()
     theta = state.theta()
@@ -269,8 +270,9 @@ def alpha_max(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
     if problem is None:
         problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
     a, b = penalty.l1_l2_weights(problem.n_features)
-    unpenalised = np.flatnonzero((a == 0) & (b == 0) & (problem.screen_norms > 0))
-    geometry = SeparableGeometry(problem, datafit, a, b, bool(penalty.positive), unpenalised)
+    box = penalty.box(problem.n_features)
+    unpenalised = np.flatnonzero(unpenalised_mask(a, b, box) & (problem.screen_norms > 0))
+    geometry = SeparableGeometry(problem, datafit, a, b, box, unpenalised)
     solver = "cd" if datafit.intercept_mode == "centre" else "prox_newton"
     return penalty.alpha_max(_zero_point(geometry, unpenalised, solver, 0.0)[3])
 
