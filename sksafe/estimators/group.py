@@ -23,6 +23,9 @@ _SHARED_PARAMS = """    fit_intercept : bool, default=True
         Start from the previous ``coef_`` and dual point (sequential screening).
     verbose : int, default=0
         Print the gap and the number of screened groups at every outer iteration.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (the dual norm, prox and both
+        screening levels use the one-sided thresholding ``(X_g^T theta - a)_+``).
 
     Attributes
     ----------
@@ -76,7 +79,7 @@ class SafeScreeningGroupLasso(BaseSparseRegressor):
     """
 
     def __init__(self, alpha=1.0, groups=1, weights=None, fit_intercept=True, tol=1e-4,
-                 max_iter=100, screening=True, warm_start=False, verbose=0):
+                 max_iter=100, screening=True, warm_start=False, verbose=0, positive=False):
         self.alpha = alpha
         self.groups = groups
         self.weights = weights
@@ -86,9 +89,11 @@ class SafeScreeningGroupLasso(BaseSparseRegressor):
         self.screening = screening
         self.warm_start = warm_start
         self.verbose = verbose
+        self.positive = positive
 
     def _datafit_penalty(self):
-        return Quadratic(), GroupL1(alpha=self.alpha, groups=self.groups, weights=self.weights)
+        return Quadratic(), GroupL1(alpha=self.alpha, groups=self.groups, weights=self.weights,
+                                    positive=self.positive)
 
 
 class SafeScreeningSparseGroupLasso(BaseSparseRegressor):
@@ -114,7 +119,8 @@ class SafeScreeningSparseGroupLasso(BaseSparseRegressor):
     """
 
     def __init__(self, alpha=1.0, l1_ratio=0.5, groups=1, weights=None, fit_intercept=True,
-                 tol=1e-4, max_iter=100, screening=True, warm_start=False, verbose=0):
+                 tol=1e-4, max_iter=100, screening=True, warm_start=False, verbose=0,
+                 positive=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.groups = groups
@@ -125,7 +131,9 @@ class SafeScreeningSparseGroupLasso(BaseSparseRegressor):
         self.screening = screening
         self.warm_start = warm_start
         self.verbose = verbose
+        self.positive = positive
 
     def _datafit_penalty(self):
         return Quadratic(), SparseGroupL1(alpha=self.alpha, l1_ratio=self.l1_ratio,
-                                          groups=self.groups, weights=self.weights)
+                                          groups=self.groups, weights=self.weights,
+                                          positive=self.positive)

@@ -34,6 +34,14 @@ class SparseHuberRegressor(BaseSparseRegressor):
         Fit an unpenalised intercept, minimised exactly (Newton) before every gap.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
+    bounds : tuple (lower, upper), default=None
+        Box constraints ``lower_j <= coef_j <= upper_j``, each bound a scalar or an
+        array of shape (n_features,), with ``lower <= 0 <= upper`` (so that
+        ``coef = 0`` is feasible and ``alpha_max_`` keeps its meaning) and
+        ``-np.inf``/``np.inf`` for a free side: the ``bounds`` of
+        :func:`scipy.optimize.lsq_linear` (glmnet's ``lower.limits``/``upper.limits``).
+        Combined with ``positive=True`` the lower bound becomes ``max(lower, 0)``.
+        The duality gap and Gap Safe screening stay exact with a box.
     tol : float, default=1e-4
         Relative duality gap to reach: stop when ``P(w) - D(theta) <= tol * P(0)``.
     max_iter : int, default=100
@@ -79,12 +87,14 @@ class SparseHuberRegressor(BaseSparseRegressor):
     """
 
     def __init__(self, alpha=1.0, delta=1.35, l1_ratio=1.0, fit_intercept=True, positive=False,
-                 tol=1e-4, max_iter=100, screening=True, warm_start=False, verbose=0):
+                 tol=1e-4, max_iter=100, screening=True, warm_start=False, verbose=0,
+                 bounds=None):
         self.alpha = alpha
         self.delta = delta
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.positive = positive
+        self.bounds = bounds
         self.tol = tol
         self.max_iter = max_iter
         self.screening = screening
@@ -93,4 +103,4 @@ class SparseHuberRegressor(BaseSparseRegressor):
 
     def _datafit_penalty(self):
         return Huber(delta=self.delta), ElasticNet(alpha=self.alpha, l1_ratio=self.l1_ratio,
-                                                   positive=self.positive)
+                                                   positive=self.positive, bounds=self.bounds)
