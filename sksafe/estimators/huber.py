@@ -2,10 +2,11 @@
 from ..datafits import Huber
 from ..penalties import ElasticNet
 from .base import BaseSparseRegressor
+from .linear import BOUNDS_PARAM
 
 
 class SparseHuberRegressor(BaseSparseRegressor):
-    """Huber regression with an L1 / elastic-net penalty and dynamic Gap Safe screening.
+    __doc__ = f"""Huber regression with an L1 / elastic-net penalty and dynamic Gap Safe screening.
 
     Minimises::
 
@@ -34,14 +35,7 @@ class SparseHuberRegressor(BaseSparseRegressor):
         Fit an unpenalised intercept, minimised exactly (Newton) before every gap.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
-    bounds : tuple (lower, upper), default=None
-        Box constraints ``lower_j <= coef_j <= upper_j``, each bound a scalar or an
-        array of shape (n_features,), with ``lower <= 0 <= upper`` (so that
-        ``coef = 0`` is feasible and ``alpha_max_`` keeps its meaning) and
-        ``-np.inf``/``np.inf`` for a free side: the ``bounds`` of
-        :func:`scipy.optimize.lsq_linear` (glmnet's ``lower.limits``/``upper.limits``).
-        Combined with ``positive=True`` the lower bound becomes ``max(lower, 0)``.
-        The duality gap and Gap Safe screening stay exact with a box.
+{BOUNDS_PARAM}
     tol : float, default=1e-4
         Relative duality gap to reach: stop when ``P(w) - D(theta) <= tol * P(0)``.
     max_iter : int, default=100

@@ -3,18 +3,21 @@ from ..datafits import Quadratic
 from ..penalties import L1, ElasticNet
 from .base import BaseSparseRegressor
 
-_SHARED_PARAMS = """    fit_intercept : bool, default=True
-        Fit an intercept (exactly, by implicit centring; sparse X stays sparse).
-    positive : bool, default=False
-        Constrain the coefficients to be non-negative.
-    bounds : tuple (lower, upper), default=None
+#: docstring entry of the ``bounds`` parameter (shared with :mod:`.huber`)
+BOUNDS_PARAM = """    bounds : tuple (lower, upper), default=None
         Box constraints ``lower_j <= coef_j <= upper_j``, each bound a scalar or an
         array of shape (n_features,), with ``lower <= 0 <= upper`` (so that
         ``coef = 0`` is feasible and ``alpha_max_`` keeps its meaning) and
         ``-np.inf``/``np.inf`` for a free side: the ``bounds`` of
         :func:`scipy.optimize.lsq_linear` (glmnet's ``lower.limits``/``upper.limits``).
         Combined with ``positive=True`` the lower bound becomes ``max(lower, 0)``.
-        The duality gap and Gap Safe screening stay exact with a box.
+        The duality gap and Gap Safe screening stay exact with a box."""
+
+_SHARED_PARAMS = f"""    fit_intercept : bool, default=True
+        Fit an intercept (exactly, by implicit centring; sparse X stays sparse).
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+{BOUNDS_PARAM}
     tol : float, default=1e-4
         Relative duality gap to reach: stop when ``P(w) - D(theta) <= tol * P(0)``.
     max_iter : int, default=100
