@@ -160,11 +160,18 @@ def coordinate_violation(w_j, grad_j, a_j, b_j, lower, upper):
 
 
 @njit(cache=True)
-def subdiff_distance(w, grad, cols, a, b, lower, upper, out):
+def box_subdiff_distance(w, grad, cols, a, b, lower, upper, out):
     """:func:`coordinate_violation` of every feature of ``cols`` (``grad`` indexed like ``cols``)."""
     for k in range(cols.shape[0]):
         j = cols[k]
         out[k] = coordinate_violation(w[j], grad[k], a[j], b[j], lower[j], upper[j])
+
+
+@njit(cache=True)
+def subdiff_distance(w, grad, cols, a, b, positive, out):
+    """:func:`box_subdiff_distance` for no constraint or ``w >= 0`` (``positive``)."""
+    lower = np.full(a.shape[0], 0.0 if positive else -np.inf)
+    box_subdiff_distance(w, grad, cols, a, b, lower, np.full(a.shape[0], np.inf), out)
 
 
 @njit(cache=True)

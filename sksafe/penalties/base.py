@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_scalar
 
-from ._kernels import effective_correlations, penalty_value, prox_1d, subdiff_distance
+from ._kernels import box_subdiff_distance, effective_correlations, penalty_value, prox_1d
 
 
 def check_bounds(bounds, positive, n_features):
@@ -67,6 +67,17 @@ def check_bounds(bounds, positive, n_features):
     if positive:
         np.maximum(lower, 0.0, out=lower)
     return lower, upper
+
+
+def as_box(box, n_features):
+    """``(lower, upper)`` float64 arrays from a box, or from a positivity flag.
+
+    Solvers written for positivity only (:mod:`sksafe.distributed`) pass the
+    ``positive`` bool where the separable machinery takes ``(lower, upper)``.
+    """
+    if isinstance(box, (bool, np.bool_)):
+        return check_bounds(None, bool(box), n_features)
+    return box
 
 
 def unpenalised_mask(a, b, box):
@@ -158,8 +169,8 @@ class BaseSeparablePenalty(BaseEstimator):
         a, b = self.l1_l2_weights(w.shape[0])
         lower, upper = self.box(w.shape[0])
         out = np.empty(w.shape[0])
-        subdiff_distance(w, np.asarray(grad, dtype=np.float64), np.arange(w.shape[0]),
-                         a, b, lower, upper, out)
+        box_subdiff_distance(w, np.asarray(grad, dtype=np.float64), np.arange(w.shape[0]),
+                             a, b, lower, upper, out)
         return out
 
     def alpha_max(self, neg_grad):

@@ -51,6 +51,7 @@ finite and add a term to ``D``; see :mod:`sksafe.penalties._kernels`): the resca
 import numpy as np
 
 from ..penalties._kernels import conjugate_sum, dual_scaling, effective_correlations
+from ..penalties.base import as_box
 from ..solvers._design import xt_dot
 
 
@@ -127,10 +128,13 @@ class SeparableGeometry:
 
     def __init__(self, problem, datafit, a, b, box, unpenalised):
         self.problem, self.datafit = problem, datafit
-        self.a, self.b, self.box = a, b, box
-        self.lower, self.upper = box
+        self.a, self.b = a, b
+        self.box = as_box(box, problem.n_features)  # (lower, upper), or a positivity flag
+        self.lower, self.upper = self.box
         # fast path: no constraint anywhere, the effective correlation is |c|
         self.free = bool(np.all(self.lower == -np.inf) and np.all(self.upper == np.inf))
+        #: whether the box is exactly ``w >= 0`` (what positivity-only solvers understand)
+        self.positive = bool(np.all(self.lower == 0.0) and np.all(self.upper == np.inf))
         self.thresholds = a
         self.norms = problem.screen_norms
         self.n_units = problem.n_features

@@ -29,7 +29,7 @@ from ..penalties._kernels import (conjugate_sum, coordinate_violation, dual_scal
 
 
 @njit(cache=True)
-def _gram_gap(G, c, u, Gu, a, b, positive, yy, all_cols):
+def _gram_gap(G, c, u, Gu, a, b, lower, upper, yy, all_cols):
     """Duality gap of the least-squares subproblem at ``u`` (see the module docstring)."""
     cu = 0.0
     uGu = 0.0
@@ -38,9 +38,9 @@ def _gram_gap(G, c, u, Gu, a, b, positive, yy, all_cols):
         uGu += u[k] * Gu[k]
     rr = max(yy - 2.0 * cu + uGu, 0.0)
     corr = c - Gu
-    kappa = dual_scaling(corr, all_cols, a, b, positive)
+    kappa = dual_scaling(corr, all_cols, a, b, lower, upper)
     dual = kappa * (yy - cu) - 0.5 * kappa * kappa * rr
-    dual -= conjugate_sum(corr, kappa, all_cols, a, b, positive)
+    dual -= conjugate_sum(corr, kappa, all_cols, a, b, lower, upper)
     primal = 0.5 * rr + penalty_value(u, all_cols, a, b)
     return primal - dual
 
@@ -76,6 +76,10 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
     """
     m = u.shape[0]
     all_cols = np.arange(m)
+    # the box of the separable kernels: [0, inf) or free
+    low = 0.0 if positive else -np.inf
+    lower = np.full(m, low)
+    upper = np.full(m, np.inf)
     Gu = np.zeros(m)  # loops, not ``@``: Numba's BLAS bindings cost seconds of compilation
     for k in range(m):
         if u[k] != 0.0:
@@ -86,12 +90,12 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
     for epoch in range(max_epochs):
         if epoch % check_every == 0:
             if yy >= 0.0:
-                criterion = _gram_gap(G, c, u, Gu, a, b, positive, yy, all_cols)
+                criterion = _gram_gap(G, c, u, Gu, a, b, lower, upper, yy, all_cols)
             else:
                 criterion = 0.0
                 for k in range(m):
                     criterion = max(criterion, coordinate_violation(u[k], Gu[k] - c[k], a[k],
-                                                                    b[k], positive))
+                                                                    b[k], low, np.inf))
             if criterion <= tol:
                 break
         epochs = epoch + 1
@@ -101,7 +105,7 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
                 continue
             old = u[k]
             grad = Gu[k] - c[k]
-            new = prox_1d(old - grad / curvature, 1.0 / curvature, a[k], b[k], positive)
+            new = prox_1d(old - grad / curvature, 1.0 / curvature, a[k], b[k], low, np.inf)
             if new != old:
                 step = new - old
                 u[k] = new

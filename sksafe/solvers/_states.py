@@ -17,7 +17,8 @@ them quickly, and offers the few operations the working-set outer loop of
 """
 import numpy as np
 
-from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
+from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_value
+from ..penalties.base import as_box
 from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
@@ -38,6 +39,7 @@ class QuadraticCDState:
 
     def __init__(self, problem, a, b, box, unpenalised, coef, n_extrapolation=5,
                  gap_freq=10):
+        box = as_box(box, problem.n_features)
         self.problem, self.a, self.b, self.box = problem, a, b, box
         self.unpenalised = unpenalised
         self.n_extrapolation, self.gap_freq = n_extrapolation, gap_freq
@@ -132,6 +134,7 @@ class ProxNewtonState:
 
     def __init__(self, problem, datafit, a, b, box, unpenalised, coef, intercept):
         self.problem, self.datafit = problem, datafit
+        box = as_box(box, problem.n_features)
         self.a, self.b, self.box = a, b, box
         self.unpenalised = unpenalised
         self.w = np.clip(coef.astype(np.float64), *box)  # a warm start may leave the box
@@ -257,7 +260,7 @@ class ProxNewtonState:
             if primal_value - best_dual <= tol:
                 break
             datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
-            subdiff_distance(self.w, -corr, ws, self.a, self.b, *self.box, violations)
+            box_subdiff_distance(self.w, -corr, ws, self.a, self.b, *self.box, violations)
             kkt = violations.max()
             if kkt_start is None:
                 kkt_start = kkt
