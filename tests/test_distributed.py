@@ -261,6 +261,8 @@ def test_bad_input(client):
         solve_distributed(Xd, y, Logistic(), L1(0.1))
     with pytest.raises(ValueError, match="separable penalties"):
         solve_distributed(Xd, y, Quadratic(), GroupL1(0.1, groups=10))
+    with pytest.raises(ValueError, match="bounds"):
+        solve_distributed(Xd, y, Quadratic(), L1(0.1, bounds=(-1.0, 1.0)))
     with pytest.raises(ValueError, match="empty"):
         solve_distributed(Xd[:, :0], y, Quadratic(), L1(0.1))
     with pytest.raises(ValueError, match="must be a dask array"):

@@ -45,6 +45,9 @@ def check_supported(datafit, penalty, layout="rows"):
     if getattr(penalty, "family", None) != "separable_elastic_net":
         raise ValueError(f"The distributed solver handles the separable penalties (L1, "
                          f"ElasticNet, WeightedL1), not {penalty!r}.")
+    if getattr(penalty, "bounds", None) is not None:
+        raise ValueError("Box constraints (bounds) are not supported by the distributed solver "
+                         "yet; positive=True is.")
     if getattr(datafit, "multi_output", False):
         raise ValueError(f"The distributed solver handles single-output datafits, not "
                          f"{datafit!r}.")
