@@ -7,7 +7,7 @@ blocks, each computed where its block lives, and the fit is certified by the
 same relative duality gap as on one machine. Install with ``pip install
 'sksafe[dask]'``. See the user guide, "Distributed fitting".
 """
-from ._api import solve_distributed
+from ._api import path_distributed, solve_distributed
 from ._runtime import CommunicationLedger
 
-__all__ = ["solve_distributed", "CommunicationLedger"]
+__all__ = ["solve_distributed", "path_distributed", "CommunicationLedger"]

@@ -1,0 +1,318 @@
+"""Distributed fitting on a 2-worker Dask LocalCluster (issue: Dask, sample and feature blocks).
+
+(a) Problems that fit one machine (the setting of ``../shared/notes/dask.md`` section 3):
+    dense 2000 x 20000 L1 logistic regression and Lasso (20 true features), and a
+    sparse (1 %) L1 logistic regression (200 true features), at alpha = alpha_max / 10,
+    no intercept. Compared: single-machine sksafe, sksafe on row blocks and on column
+    blocks (2 worker processes), and dask-ml's ``LogisticRegression`` /
+    ``LinearRegression`` with ``solver="admm"`` and ``"proximal_grad"`` (defaults:
+    ``max_iter=100``, ``tol=1e-4``; "raw" mode, ``fit_intercept=False`` and
+    ``solver_kwargs={"normalize": False}``, so that dask-ml solves exactly
+    ``sum_i loss_i + lambda ||w||_1``; its ``C = 1 / lambda``, i.e. ``lambda = n alpha``
+    for logistic and ``lambda = 2 n alpha`` for its least squares without 1/2).
+    sksafe runs to relative duality gap 1e-6; every returned point is certified by
+    :func:`sksafe.solvers.duality_gap` and compared with a reference at gap 1e-10.
+(b) Bytes per round with and without screening (the ledgers of (a)).
+(c) A problem larger than one worker's ``memory_limit``: 5000 x 200 000 int8
+    genotypes (1 GB; each worker capped at 900 MB), blocks generated lazily on the
+    workers from seeds, fitted to gap 1e-6 in both layouts; peak resident memory of
+    each worker process reported.
+
+The data are generated *on the workers* (one block per worker, from a seed) and
+identically on the driver for the single-machine fits. Timings are wall-clock,
+one run each, on the machine described in the results file.
+
+Run ``python benchmarks/bench_distributed.py [--quick]``; results go to
+``benchmarks/results/distributed_<date>.md``.
+"""
+import argparse
+import datetime
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_solvers import fmt_time, machine_info  # noqa: E402
+
+TOL = 1e-6
+
+
+# ---------------------------------------------------------------------------------------------
+# data, generated per block from seeds
+# ---------------------------------------------------------------------------------------------
+def dense_rows(seed, n_rows, p):
+    return np.random.default_rng(seed).standard_normal((n_rows, p))
+
+
+def sparse_rows(seed, n_rows, p, density=0.01):
+    rng = np.random.default_rng(seed)
+    return sp.random(n_rows, p, density=density, format="csc", random_state=rng,
+                     data_rvs=rng.standard_normal)
+
+
+def genotype_block(seed, n_rows, n_cols):
+    """Minor-allele counts 0/1/2 with per-SNP frequencies, Fortran order (kernel layout)."""
+    rng = np.random.default_rng(seed)
+    freq = rng.uniform(0.05, 0.5, n_cols)
+    block = np.empty((n_rows, n_cols), dtype=np.int8, order="F")
+    for j in range(n_cols):
+        block[:, j] = rng.binomial(2, freq[j], n_rows)
+    return block
+
+
+def make_problem(kind, n, p, n_blocks, seed=0):
+    """``(X dask rows, X dask columns, X local, y)``."""
+    import dask
+    import dask.array as da
+
+    rows = n // n_blocks
+    maker = sparse_rows if kind == "sparse" else dense_rows
+    blocks = [maker(seed + k, rows, p) for k in range(n_blocks)]
+    X_local = sp.vstack(blocks, format="csc") if kind == "sparse" else np.vstack(blocks)
+    meta = sp.csc_matrix((0, 0)) if kind == "sparse" else np.empty((0, 0))
+    X_rows = da.concatenate([da.from_delayed(dask.delayed(maker)(seed + k, rows, p),
+                                             shape=(rows, p), dtype=np.float64, meta=meta)
+                             for k in range(n_blocks)], axis=0)
+    rng = np.random.default_rng(seed + 1000)
+    n_true = 200 if kind == "sparse" else 20
+    w = np.zeros(p)
+    w[rng.choice(p, n_true, replace=False)] = rng.choice([-1.0, 1.0], n_true) * (
+        2.0 if kind == "sparse" else 1.0)
+    z = np.asarray(X_local @ w).ravel()
+    if kind == "lasso":
+        y = z + rng.standard_normal(n)
+    else:
+        y = np.where(rng.random(n) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
+    X_cols = X_rows.rechunk((n, p // n_blocks)) if kind != "sparse" else None
+    return X_rows, X_cols, X_local, y
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+# ---------------------------------------------------------------------------------------------
+def certify(X, y, datafit, penalty, coef):
+    from sksafe.solvers import duality_gap
+
+    return duality_gap(X, y, datafit, penalty, coef, 0.0, fit_intercept=False)[1]
+
+
+def run_sksafe_dask(client, X, y, datafit, penalty, layout, screening=True):
+    from sksafe.distributed import solve_distributed
+
+    start = time.perf_counter()
+    res = solve_distributed(X, y, datafit, penalty, tol=TOL, fit_intercept=False,
+                            layout=layout, screening=screening, client=client)
+    return time.perf_counter() - start, res
+
+
+def run_dask_ml(X, y, kind, alpha, solver):
+    """dask-ml in raw mode; returns ``(seconds, coef)`` (``None`` coef: it failed)."""
+    import dask.array as da
+    from dask_ml.linear_model import LinearRegression, LogisticRegression
+
+    n = X.shape[0]
+    if kind == "lasso":
+        est = LinearRegression(penalty="l1", C=1.0 / (2 * n * alpha), fit_intercept=False,
+                               solver=solver, solver_kwargs={"normalize": False})
+        target = da.from_array(y, chunks=(X.chunks[0],))
+    else:
+        est = LogisticRegression(penalty="l1", C=1.0 / (n * alpha), fit_intercept=False,
+                                 solver=solver, solver_kwargs={"normalize": False})
+        target = da.from_array((y > 0).astype(np.float64), chunks=(X.chunks[0],))
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, target)
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        return time.perf_counter() - start, None, f"{type(error).__name__}: {error}"[:80]
+    return time.perf_counter() - start, np.asarray(est.coef_).ravel(), ""
+
+
+def part_a(client, quick):
+    from sksafe.datafits import Logistic, Quadratic
+    from sksafe.penalties import L1
+    from sksafe.solvers import solve
+
+    n, p = (400, 4000) if quick else (2000, 20000)
+    rows, table, ledgers = [], [], {}
+    for kind in ("logistic", "lasso", "sparse"):
+        X_rows, X_cols, X_local, y = make_problem(kind, n, p, n_blocks=2)
+        X_rows = client.persist(X_rows)
+        X_cols = client.persist(X_cols) if X_cols is not None else None
+        datafit = Quadratic() if kind == "lasso" else Logistic()
+        alpha = solve(X_local, y, datafit, L1(1.0), fit_intercept=False, tol=1e-2).alpha_max / 10
+        penalty = L1(alpha)
+        reference = solve(X_local, y, datafit, penalty, fit_intercept=False, tol=1e-10)
+        p_star, p0 = reference.primal, reference.primal_zero
+
+        def record(method, seconds, coef, note=""):
+            if coef is None:
+                rows.append((kind, method, seconds, None, None, None, note))
+                return
+            gap = certify(X_local, y, datafit, penalty, coef)
+            primal = gap_primal(X_local, y, datafit, penalty, coef)
+            support = np.count_nonzero(coef)
+            rows.append((kind, method, seconds, gap / p0, (primal - p_star) / p_star, support,
+                         note))
+
+        solve(X_local[:50], y[:50], datafit, penalty, fit_intercept=False, tol=TOL)  # JIT
+        start = time.perf_counter()
+        single = solve(X_local, y, datafit, penalty, fit_intercept=False, tol=TOL)
+        record("sksafe, one process", time.perf_counter() - start, single.coef)
+        run_sksafe_dask(client, X_rows[:100], y[:100], datafit, penalty, "rows")  # JIT on workers
+        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows")
+        record("sksafe-dask, row blocks", seconds, res.coef, f"{res.communication.n_rounds} rounds")
+        ledgers[(kind, "rows", True)] = res.communication
+        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
+                                       screening=False)
+        record("sksafe-dask, row blocks, no screening", seconds, res.coef,
+               f"{res.communication.n_rounds} rounds")
+        ledgers[(kind, "rows", False)] = res.communication
+        if X_cols is not None:
+            seconds, res = run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns")
+            record("sksafe-dask, column blocks", seconds, res.coef,
+                   f"{res.communication.n_rounds} rounds")
+            ledgers[(kind, "columns", True)] = res.communication
+        for solver in ("admm", "proximal_grad"):
+            if kind == "sparse":
+                rows.append((kind, f"dask-ml {solver}", None, None, None, None,
+                             "scipy.sparse chunks fail in dask-ml (notes §1.1)"))
+                continue
+            seconds, coef, note = run_dask_ml(X_rows, y, kind, alpha, solver)
+            record(f"dask-ml {solver}", seconds, coef, note)
+        table.append((kind, n, p, alpha, reference.primal, np.count_nonzero(reference.coef)))
+    return rows, table, ledgers
+
+
+def gap_primal(X, y, datafit, penalty, coef):
+    z = np.asarray(X @ coef).ravel()
+    s = np.full(X.shape[0], 1.0 / X.shape[0])
+    return datafit.value(z, datafit.check_target(y), s) + penalty.value(coef)
+
+
+def part_c(quick):
+    """5000 x 200 000 int8 genotypes on two workers capped below the data size."""
+    import dask
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from sksafe.datafits import Quadratic
+    from sksafe.distributed import solve_distributed
+    from sksafe.penalties import L1
+
+    n, p = (1000, 20000) if quick else (5000, 200_000)
+    # a worker process holds ~300 MB of interpreter, NumPy, SciPy, Numba and sksafe before
+    # any data: 900 MB leaves room for half the 1 GB matrix, not for all of it. No spilling
+    # (the blocks are the working data) and no pausing below 95 %.
+    limit = "600MB" if quick else "900MB"
+    out = []
+    memory = {"distributed.worker.memory.target": False,
+              "distributed.worker.memory.spill": False,
+              "distributed.worker.memory.pause": 0.95,
+              "distributed.worker.memory.terminate": 0.99}
+    for layout in ("rows", "columns"):
+        with dask.config.set(memory), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit=limit, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            if layout == "rows":
+                parts = [da.from_delayed(dask.delayed(genotype_block)(k, n // 2, p),
+                                         shape=(n // 2, p), dtype=np.int8) for k in range(2)]
+                X = da.concatenate(parts, axis=0)
+            else:
+                parts = [da.from_delayed(dask.delayed(genotype_block)(10 + k, n, p // 2),
+                                         shape=(n, p // 2), dtype=np.int8) for k in range(2)]
+                X = da.concatenate(parts, axis=1)
+            rng = np.random.default_rng(7)
+            causal = np.sort(rng.choice(p, 100, replace=False))
+            # y from the causal columns only: one lazy pass that keeps 100 columns
+            y = X[:, causal].compute().astype(np.float64) @ rng.normal(0, 0.3, 100)
+            y += rng.standard_normal(n)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                alpha_max = solve_distributed(X, y, Quadratic(), L1(1e12), layout=layout,
+                                              client=client).alpha_max
+                start = time.perf_counter()
+                res = solve_distributed(X, y, Quadratic(), L1(alpha_max / 5), tol=TOL,
+                                        layout=layout, client=client, timeout=300)
+            seconds = time.perf_counter() - start
+            peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            out.append((layout, n, p, limit, seconds, res.relative_gap,
+                        int(np.count_nonzero(res.coef)), len(causal),
+                        [v / 1024 for v in peaks.values()], res.communication))
+    return out
+
+
+def write_results(rows, table, ledgers, big, quick):
+    date = datetime.date.today().isoformat()
+    path = HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md"
+    lines = [f"# Distributed fitting on Dask ({date})", "",
+             "Command: `python benchmarks/bench_distributed.py" + (" --quick`" if quick else "`"),
+             "", "Machine:", ""]
+    lines += [f"- {k}: {v}" for k, v in machine_info(None).items()]
+    lines += ["- cluster: `LocalCluster(n_workers=2, threads_per_worker=1, processes=True)` on "
+              "the same 2 cores as the driver; one run per entry; the machine was shared "
+              "with other jobs, so timings are noisy.", "",
+              "## (a) Problems that fit one machine, alpha = alpha_max / 10, no intercept", ""]
+    lines += ["| problem | n | p | alpha | P* (gap 1e-10) | support |", "|---|---|---|---|---|---|"]
+    lines += [f"| {k} | {n} | {p} | {a:.4g} | {ps:.8g} | {s} |" for k, n, p, a, ps, s in table]
+    lines += ["", "Relative gap: certified by `sksafe.solvers.duality_gap` at the returned "
+              "point; suboptimality: `(P - P*) / P*`; support: non-zeros.", "",
+              "| problem | method | time | relative gap | suboptimality | support | note |",
+              "|---|---|---|---|---|---|---|"]
+    single = {r[0]: r[2] for r in rows if r[1] == "sksafe, one process"}
+    for kind, method, seconds, gap, subopt, support, note in rows:
+        t = fmt_time(seconds, 0) if seconds is not None else "—"
+        if seconds is not None and method != "sksafe, one process":
+            t += f" ({seconds / single[kind]:.1f}x)"
+        g = f"{gap:.1e}" if gap is not None else "—"
+        so = f"{subopt:.1e}" if subopt is not None else "—"
+        lines.append(f"| {kind} | {method} | {t} | {g} | {so} | "
+                     f"{support if support is not None else '—'} | {note} |")
+    lines += ["", "## (b) Communication per round, row blocks, with and without screening", "",
+              "| problem | screening | rounds | bytes received | correlation rounds: first / "
+              "last message (bytes) |", "|---|---|---|---|---|"]
+    for (kind, layout, screening), ledger in ledgers.items():
+        if layout != "rows":
+            continue
+        corr = [r for r in ledger.rounds if r["kind"] == "correlations"]
+        lines.append(f"| {kind} | {'yes' if screening else 'no'} | {ledger.n_rounds} | "
+                     f"{ledger.bytes_received:,} | {corr[0]['bytes_received']:,} / "
+                     f"{corr[-2]['bytes_received'] if len(corr) > 1 else 0:,} |")
+    lines += ["", "(The last correlation round of a fit is the final certificate over every "
+              "feature; the column is the one before it.)", "",
+              "## (c) Larger than one worker's memory: int8 genotypes, Lasso at alpha_max / 5",
+              "", "| layout | n | p | worker memory_limit | time | relative gap | support | "
+              "causal SNPs | peak RSS per worker (MB) | rounds | bytes received |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for layout, n, p, limit, seconds, gap, support, causal, peaks, ledger in big:
+        lines.append(f"| {layout} | {n} | {p} | {limit} | {fmt_time(seconds, 0)} | {gap:.1e} | "
+                     f"{support} | {causal} | {', '.join(f'{v:.0f}' for v in peaks)} | "
+                     f"{ledger.n_rounds} | {ledger.bytes_received:,} |")
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return path
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-large", action="store_true", help="skip part (c)")
+    args = parser.parse_args()
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        rows, table, ledgers = part_a(client, args.quick)
+    big = [] if args.skip_large else part_c(args.quick)
+    write_results(rows, table, ledgers, big, args.quick)
+
+
+if __name__ == "__main__":
+    main()
