@@ -56,8 +56,8 @@ _SHARED_PARAMS = """    weights : array-like of shape (n_features,), default=Non
     exceeds the inverse of the smallest eigenvalue of the centred, weighted Gram
     matrix ``X^T S X`` (possible only when ``n_samples > n_features``).
     Solver: working-set coordinate descent with the exact coordinate minimiser
-    (firm thresholding: Breheny & Huang, Ann. Appl. Stat. 2011), Anderson
-    extrapolation and a KKT stopping rule; see :mod:`sksafe.solvers.nonconvex`."""
+    (firm thresholding: Breheny & Huang, Ann. Appl. Stat. 2011) and a KKT
+    stopping rule; see :mod:`sksafe.solvers.nonconvex`."""
 
 
 class _NonconvexRegressor(BaseSparseRegressor):

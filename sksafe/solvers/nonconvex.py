@@ -26,8 +26,7 @@ Newton model are the same; only the penalty parts change.
 Inner solvers:
 
 * Quadratic datafit: coordinate descent with the exact coordinate minimiser
-  (firm thresholding; Breheny & Huang, Ann. Appl. Stat. 2011) and Anderson
-  extrapolation kept only when it decreases the objective. When the coordinate
+  (firm thresholding; Breheny & Huang, Ann. Appl. Stat. 2011). When the coordinate
   problem is itself non-convex (``L_j gamma <= 1`` for MCP, ``L_j (gamma - 1) <= 1``
   for SCAD, ``L_j = sum_i s_i (x_ij - mean_j)^2``) its global minimiser is taken
   (see :mod:`sksafe.penalties._nonconvex_kernels`), so descent stays monotone;
@@ -54,8 +53,6 @@ from ._kernels import _quadratic_primal
 from ._nonconvex_cd import nonconvex_cd_working_set
 from ._states import ProxNewtonState, QuadraticCDState
 
-#: Anderson extrapolation depth of the coordinate descent
-N_EXTRAPOLATION = 5
 #: a working-set subproblem is solved to this fraction of the current KKT violation
 INNER_FRACTION = 0.3
 
@@ -76,8 +73,7 @@ class NonconvexCDState(QuadraticCDState):
         pb = self.problem
         self.epochs += nonconvex_cd_working_set(
             pb.X, pb.s, pb.x_offset, pb.curvatures, self.alpha, self.gamma, self.kind,
-            self.positive, 1.0, ws, self.w, self.R, self.shift, budget, kkt_tol,
-            N_EXTRAPOLATION)
+            self.positive, 1.0, ws, self.w, self.R, self.shift, budget, kkt_tol)
 
 
 class NonconvexProxNewtonState(ProxNewtonState):
@@ -101,8 +97,7 @@ class NonconvexProxNewtonState(ProxNewtonState):
         # the model is normalised by h_total: the penalty enters scaled by 1 / h_total
         return nonconvex_cd_working_set(
             self.problem.X, s_model, offsets, curvatures, self.alpha, self.gamma, self.kind,
-            self.positive, 1.0 / h_total, ws, w_new, residual, shift, budget, kkt_tol,
-            N_EXTRAPOLATION)
+            self.positive, 1.0 / h_total, ws, w_new, residual, shift, budget, kkt_tol)
 
     def solve_subproblem(self, ws, kkt_tol, budget):
         """Newton (or majorisation-minimisation) steps on ``ws`` until its KKT violation is
