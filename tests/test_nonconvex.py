@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sksafe import MCPRegression, SCADRegression, SparseGLM
 from sksafe.datafits import Cox, Huber, Logistic, Multinomial, Poisson, Quadratic
 from sksafe.penalties import MCP, SCAD
+from sksafe.solvers import kkt_violation as kkt_violation_of
 from sksafe.solvers import solve
 
 
@@ -216,6 +217,15 @@ def test_mcp_p_greater_than_n_is_stationary_and_agrees_with_skglm():
                    intercept_init=ref.intercept_, tol=1e-8)
     assert result.n_iter == 1
     np.testing.assert_allclose(result.coef, ref.coef_, atol=1e-9)
+    # the public certificate agrees with the NumPy one, at either point
+    for point in (ours.coef_, ours.intercept_), (ref.coef_, ref.intercept_):
+        violation, relative = kkt_violation_of(X, y, Quadratic(), MCP(alpha, gamma), *point)
+        expected = max(kkt_violation(X, y, *point, alpha, gamma, "mcp"))
+        assert violation == pytest.approx(expected, rel=1e-6, abs=1e-14)
+        assert relative == pytest.approx(violation / scale, rel=1e-12)
+    # at w = 0 (intercept optimal) only the L1-like part acts: 1 - alpha / alpha_max
+    zero = kkt_violation_of(X, y, Quadratic(), MCP(alpha, gamma), np.zeros(p), y.mean())[1]
+    assert zero == pytest.approx(1 - alpha / scale, rel=1e-12)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

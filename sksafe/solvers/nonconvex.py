@@ -193,7 +193,7 @@ def solve_nonconvex(problem, datafit, penalty, *, solver="auto", coef_init=None,
         ``dual_point=None``; ``history`` records ``kkt_violation`` (relative)
         instead of gaps.
     """
-    from .working_set import NOT_SCREENED, SolveResult, _zero_point
+    from .working_set import NOT_SCREENED, SolveResult
 
     start = time.perf_counter() if start is None else start
     solver = resolve_nonconvex_solver(solver, datafit)
@@ -203,11 +203,8 @@ def solve_nonconvex(problem, datafit, penalty, *, solver="auto", coef_init=None,
     live = problem.screen_norms > 0
     live_cols = np.flatnonzero(live)
     unpenalised = np.flatnonzero((alpha == 0) & live)
-    # the point w = 0 is the L1 problem's too: its P(0), gradient and alpha_max
-    geometry = SeparableGeometry(problem, datafit, alpha, np.zeros(n_features), positive,
-                                 unpenalised)
-    _, primal_zero, _, corr_zero = _zero_point(geometry, unpenalised, solver, intercept_init)
-    scale = float(np.max(np.abs(corr_zero[live]), initial=0.0))
+    primal_zero, corr_zero, scale = _zero_point_scale(problem, datafit, alpha, positive,
+                                                      unpenalised, solver, intercept_init)
     tol_abs = tol * scale
 
     coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
@@ -264,6 +261,72 @@ def solve_nonconvex(problem, datafit, penalty, *, solver="auto", coef_init=None,
         converged=bool(converged), n_iter=int(iteration), n_epochs=int(state.epochs),
         dual_point=None, screened_at=screened_at, alpha_max=float(penalty.alpha_max(corr_zero)),
         history=history, certificate="kkt", kkt_violation=float(relative_kkt))
+
+
+def _zero_point_scale(problem, datafit, alpha, positive, unpenalised, solver, intercept_init):
+    """``(P(0), X^T (-grad F(0)), max_j |X_j^T grad F(0)|)`` with the intercept and the
+    unpenalised coefficients optimal: the point ``w = 0`` is the L1 problem's too."""
+    from .working_set import _zero_point
+
+    geometry = SeparableGeometry(problem, datafit, alpha, np.zeros_like(alpha), positive,
+                                 unpenalised)
+    _, primal_zero, _, corr_zero = _zero_point(geometry, unpenalised, solver, intercept_init)
+    live = problem.screen_norms > 0
+    return primal_zero, corr_zero, float(np.max(np.abs(corr_zero[live]), initial=0.0))
+
+
+def kkt_violation(X, y, datafit, penalty, coef, intercept=0.0, *, sample_weight=None,
+                  fit_intercept=True):
+    """KKT violation of ``(coef, intercept)`` for ``F(X w + b) + sum_j p_j(w_j)`` (MCP, SCAD).
+
+    The certificate of a non-convex fit, for any candidate point (ours or another
+    solver's), as :func:`sksafe.solvers.duality_gap` is for the convex ones: the
+    largest distance of ``-X_j^T grad F`` to the Clarke subdifferential of ``p_j``
+    at ``w_j``, and ``|sum_i dF/dz_i|`` for the intercept, taken at the given
+    point (nothing is re-optimised).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Targets (``{-1, +1}`` for :class:`~sksafe.datafits.Logistic`).
+    datafit, penalty : sksafe datafit and non-convex penalty objects
+    coef : ndarray of shape (n_features,)
+    intercept : float, default=0.0
+    sample_weight : ndarray of shape (n_samples,), default=None
+    fit_intercept : bool, default=True
+        Whether the intercept is a free variable (its stationarity then counts).
+
+    Returns
+    -------
+    violation : float
+        The largest violation.
+    relative_violation : float
+        ``violation / max_j |X_j^T grad F(0)|``, the quantity ``tol`` bounds in
+        :func:`solve_nonconvex`.
+    """
+    from ._problem import make_problem
+
+    problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+    alpha, gamma, kind = penalty.nonconvex_weights(problem.n_features)
+    positive = bool(penalty.positive)
+    live = problem.screen_norms > 0
+    unpenalised = np.flatnonzero((alpha == 0) & live)
+    _, _, scale = _zero_point_scale(problem, datafit, alpha, positive, unpenalised,
+                                    "prox_newton", 0.0)
+    shift = problem.y_offset if problem.fit_intercept else 0.0
+    state = NonconvexProxNewtonState(problem, datafit, alpha, gamma, kind, positive,
+                                     unpenalised, np.asarray(coef, dtype=np.float64),
+                                     (intercept if problem.fit_intercept else 0.0) - shift)
+    datafit.raw_grad(state.z, problem.y, problem.s, state.grad)
+    cols = np.arange(problem.n_features)
+    violations = np.empty(cols.shape[0])
+    nc_violations(state.w, np.asarray(problem.X_matrix.T @ state.grad).ravel(), cols, alpha,
+                  gamma, kind, positive, violations)
+    violation = float(violations.max(initial=0.0))
+    if problem.fit_intercept:
+        violation = max(violation, abs(float(state.grad.sum())))
+    return violation, (violation / scale if scale > 0 else 0.0)
 
 
 def _kkt(state, problem, cols, violations, scale, history, iteration, start, verbose):
