@@ -65,6 +65,7 @@ class NonconvexCDState(QuadraticCDState):
         self.alpha, self.gamma, self.kind = alpha, gamma, kind
 
     def primal(self):
+        # the convex kernel's primal over no column: the loss alone
         loss = _quadratic_primal(self.theta(), self.problem.s, self.w, self.all_cols[:0],
                                  self.a, self.b)
         return loss + nc_penalty_value(self.w, self.all_cols, self.alpha, self.gamma, self.kind)
