@@ -22,7 +22,7 @@ import numpy as np
 
 from ._nonconvex_kernels import (MCP_KIND, SCAD_KIND, nc_minimise_1d, nc_penalty_value,
                                  nc_violations)
-from .base import BaseSeparablePenalty
+from .base import BaseSeparablePenalty, check_bounds
 
 
 class BaseNonconvexPenalty(BaseSeparablePenalty):
@@ -66,6 +66,10 @@ class BaseNonconvexPenalty(BaseSeparablePenalty):
         self._check_gamma()
         return (float(self.alpha) * self.unit_weights(n_features), float(self.gamma),
                 self._kind)
+
+    def box(self, n_features):
+        """``(lower, upper)``: ``[0, inf)`` with ``positive``, else unbounded (no ``bounds``)."""
+        return check_bounds(None, self.positive, n_features)
 
     def l1_l2_weights(self, n_features):
         raise ValueError(f"{type(self).__name__} is non-convex: it is not an elastic-net "

@@ -62,7 +62,7 @@ class NonconvexCDState(QuadraticCDState):
 
     def __init__(self, problem, alpha, gamma, kind, positive, unpenalised, coef):
         super().__init__(problem, alpha, np.zeros_like(alpha), positive, unpenalised, coef)
-        self.alpha, self.gamma, self.kind = alpha, gamma, kind
+        self.alpha, self.gamma, self.kind, self.positive = alpha, gamma, kind, positive
 
     def primal(self):
         # the convex kernel's primal over no column: the loss alone
@@ -84,7 +84,7 @@ class NonconvexProxNewtonState(ProxNewtonState):
                  intercept):
         super().__init__(problem, datafit, alpha, np.zeros_like(alpha), positive, unpenalised,
                          coef, intercept)
-        self.alpha, self.gamma, self.kind = alpha, gamma, kind
+        self.alpha, self.gamma, self.kind, self.positive = alpha, gamma, kind, positive
 
     def primal(self):
         return self._loss(self.z) + nc_penalty_value(self.w, self.all_cols, self.alpha,
@@ -152,6 +152,8 @@ class NonconvexProxNewtonState(ProxNewtonState):
 
     def _take(self, ws, delta, delta_b, direction):
         self.w[ws] += delta
+        if self.positive:  # w + (w_new - w) may miss 0 by one ulp
+            np.maximum(self.w, 0.0, out=self.w)
         self.z += direction
         self.b0 += delta_b
 
