@@ -5,20 +5,21 @@ Estimators: :class:`SparseGLM`, :class:`SafeScreeningLasso`,
 :class:`SparseHuberRegressor`, :class:`SparsePoissonRegressor`,
 :class:`SafeScreeningGroupLasso`, :class:`SafeScreeningSparseGroupLasso`,
 :class:`SafeScreeningMultiTaskLasso`, :class:`SafeScreeningMultiTaskElasticNet`,
-:class:`SparseCoxRegression`; cross-validated: :class:`SafeScreeningLassoCV`,
+:class:`SparseCoxRegression`, :class:`MCPRegression`, :class:`SCADRegression`
+(non-convex); cross-validated: :class:`SafeScreeningLassoCV`,
 :class:`SafeScreeningElasticNetCV`, :class:`SafeScreeningLogisticRegressionCV`,
 :class:`SparseGLMCV`; feature selection: :class:`StabilitySelection`.
 Building blocks: :mod:`sksafe.datafits`, :mod:`sksafe.penalties`,
 :mod:`sksafe.solvers`, :mod:`sksafe.screening`; paths: :mod:`sksafe.paths`;
 plots: :mod:`sksafe.plotting`; data: :mod:`sksafe.datasets`.
 """
-from .estimators import (SafeScreeningElasticNet, SafeScreeningElasticNetCV,
+from .estimators import (MCPRegression, SafeScreeningElasticNet, SafeScreeningElasticNetCV,
                          SafeScreeningGroupLasso, SafeScreeningLasso, SafeScreeningLassoCV,
                          SafeScreeningLogisticRegression, SafeScreeningLogisticRegressionCV,
                          SafeScreeningMultiTaskElasticNet, SafeScreeningMultiTaskLasso,
                          SafeScreeningSparseGroupLasso, SparseCoxRegression, SparseGLM,
                          SparseGLMCV, SparseHuberRegressor, SparsePoissonRegressor,
-                         StabilitySelection)
+                         SCADRegression, StabilitySelection)
 
 __version__ = "0.1.0.dev0"
 
@@ -28,4 +29,4 @@ __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
            "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet",
            "SparseCoxRegression", "SafeScreeningLassoCV", "SafeScreeningElasticNetCV",
            "SafeScreeningLogisticRegressionCV", "SparseGLMCV", "StabilitySelection",
-           "__version__"]
+           "MCPRegression", "SCADRegression", "__version__"]

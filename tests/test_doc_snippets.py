@@ -15,7 +15,7 @@ from sklearn.datasets import make_regression
 
 DOC = Path(__file__).parents[1] / "doc"
 PAGES = ["index.rst", "user_guide/objective.rst", "user_guide/screening.rst",
-         "user_guide/extending.rst", "user_guide/distributed.rst"]
+         "user_guide/extending.rst", "user_guide/nonconvex.rst", "user_guide/distributed.rst"]
 
 
 def python_blocks(path):

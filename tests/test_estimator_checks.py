@@ -6,12 +6,13 @@ sparse input, n_features_in_, ...) as separate test cases; no check is expected 
 """
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksafe import (SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreeningLasso,
+from sksafe import (MCPRegression, SafeScreeningElasticNet, SafeScreeningGroupLasso, SafeScreeningLasso,
                     SafeScreeningLogisticRegression, SafeScreeningMultiTaskElasticNet,
                     SafeScreeningMultiTaskLasso, SafeScreeningSparseGroupLasso,
-                    SparseCoxRegression, SparseGLM, SparseHuberRegressor, SparsePoissonRegressor)
+                    SCADRegression, SparseCoxRegression, SparseGLM, SparseHuberRegressor,
+                    SparsePoissonRegressor)
 from sksafe.datafits import Cox, Huber, Logistic, Multinomial, QuadraticMultiTask
-from sksafe.penalties import L1, L21, ElasticNet, EntrywiseL1, GroupL1
+from sksafe.penalties import L1, L21, MCP, ElasticNet, EntrywiseL1, GroupL1
 
 ESTIMATORS = [
     SafeScreeningLasso(),
@@ -43,6 +44,12 @@ ESTIMATORS = [
     # Hessian diagonal is not invariant to splitting a sample into copies (tests/test_cox.py).
     SparseCoxRegression(alpha=0.01, tol=1e-10),
     SparseGLM(datafit=Cox(), penalty=L1(0.01), tol=1e-10),
+    # non-convex: certified by the KKT violation (no duality gap); tight tol for the
+    # weight-equivalence checks, as above
+    MCPRegression(alpha=0.01, tol=1e-10),
+    SCADRegression(alpha=0.01, tol=1e-10),
+    SparseGLM(penalty=MCP(0.01), tol=1e-10),
+    SparseGLM(datafit=Logistic(), penalty=MCP(0.01), tol=1e-10),
 ]
 
 

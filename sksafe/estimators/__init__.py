@@ -8,6 +8,7 @@ from .huber import SparseHuberRegressor
 from .linear import SafeScreeningElasticNet, SafeScreeningLasso
 from .logistic import SafeScreeningLogisticRegression
 from .multitask import SafeScreeningMultiTaskElasticNet, SafeScreeningMultiTaskLasso
+from .nonconvex import MCPRegression, SCADRegression
 from .poisson import SparsePoissonRegressor
 from .stability import StabilitySelection
 
@@ -16,4 +17,5 @@ __all__ = ["SparseGLM", "SafeScreeningLasso", "SafeScreeningElasticNet",
            "SafeScreeningGroupLasso", "SafeScreeningSparseGroupLasso",
            "SafeScreeningMultiTaskLasso", "SafeScreeningMultiTaskElasticNet",
            "SparseCoxRegression", "SafeScreeningLassoCV", "SafeScreeningElasticNetCV",
-           "SafeScreeningLogisticRegressionCV", "SparseGLMCV", "StabilitySelection"]
+           "SafeScreeningLogisticRegressionCV", "SparseGLMCV", "StabilitySelection",
+           "MCPRegression", "SCADRegression"]

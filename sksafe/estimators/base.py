@@ -103,7 +103,9 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
             return None
         dual = self.fit_report_.dual_point
         intercept = self.intercept_ if self._multi_output else float(self.intercept_)
-        return (self.coef_.T, intercept, dual if dual.shape[0] == X.shape[0] else None)
+        if dual is not None and dual.shape[0] != X.shape[0]:
+            dual = None
+        return (self.coef_.T, intercept, dual)
 
     def _set_fitted(self, report, dtype):
         # multi-task coefficients in scikit-learn's layout, (n_tasks, n_features)
@@ -115,6 +117,11 @@ class BaseSparseRegressor(_SolverParamsMixin, RegressorMixin, BaseEstimator):
                                else dtype.type(0))
         self.n_iter_ = report.n_iter
         self.dual_gap_ = report.relative_gap
+        self.certificate_ = report.certificate
+        if report.certificate == "kkt":
+            self.kkt_violation_ = report.kkt_violation
+        elif hasattr(self, "kkt_violation_"):
+            del self.kkt_violation_  # of an earlier non-convex fit
         screened = (report.screened_at >= 0 if report.screened_features is None
                     else report.screened_features)
         self.n_screened_ = int(np.sum(screened))
@@ -158,7 +165,10 @@ class SparseGLM(BaseSparseRegressor):
     ``g`` by ``penalty`` (e.g. ``alpha * ||w||_1``) and ``s`` are the normalised
     sample weights (``1/n`` by default). The solver stops at relative duality gap
     ``P(w) - D(theta) <= tol * P(0)`` and removes provably inactive features with
-    dynamic Gap Safe screening.
+    dynamic Gap Safe screening. The non-convex penalties
+    :class:`~sksafe.penalties.MCP` and :class:`~sksafe.penalties.SCAD` have no dual:
+    with them the solver stops on the KKT violation (see
+    :class:`~sksafe.MCPRegression`), nothing is screened, and ``dual_gap_`` is NaN.
 
     With a classification datafit (``Logistic``) the estimator predicts class
     labels (binary problems; use
@@ -196,7 +206,12 @@ class SparseGLM(BaseSparseRegressor):
     n_iter_ : int
         Outer iterations run.
     dual_gap_ : float
-        Relative duality gap reached on the full problem, ``G / P(0)``.
+        Relative duality gap reached on the full problem, ``G / P(0)`` (NaN with a
+        non-convex penalty).
+    certificate_ : {"duality_gap", "kkt"}
+        What certifies the fit: the duality gap, or (MCP, SCAD) the KKT violation.
+    kkt_violation_ : float
+        Only when ``certificate_ == "kkt"``: the relative KKT violation reached.
     n_screened_ : int
         Features removed by screening (or excluded as zero columns).
     alpha_max_ : float
@@ -223,7 +238,7 @@ class SparseGLM(BaseSparseRegressor):
         datafit = Quadratic() if self.datafit is None else self.datafit
         penalty = L1(alpha=1.0) if self.penalty is None else self.penalty
         family = getattr(penalty, "family", None)
-        if family not in ("separable_elastic_net", "block"):
+        if family not in ("separable_elastic_net", "block", "nonconvex"):
             raise ValueError(f"penalty {penalty!r} is not supported by this version's solvers.")
         if getattr(datafit, "multi_output", False) and family != "block":
             raise ValueError(f"the multi-task datafit {datafit!r} needs a block penalty "

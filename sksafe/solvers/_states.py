@@ -300,13 +300,12 @@ class ProxNewtonState:
         """
         pb, datafit = self.problem, self.datafit
         loss = self._loss(self.z)
-        predicted = (self.grad @ direction) + penalty_change(self.w, ws, delta, 1.0,
-                                                            self.a, self.b)
+        predicted = (self.grad @ direction) + self._penalty_change(ws, delta, 1.0)
         trial = np.empty(pb.n_samples)
         t = 1.0
         while t > 1e-10:
             np.add(self.z, t * direction, out=trial)
-            change = penalty_change(self.w, ws, delta, t, self.a, self.b)
+            change = self._penalty_change(ws, delta, t)
             if predicted < 0.0 and (self._loss(trial) - loss + change
                                     <= self.armijo * t * predicted):
                 return t
@@ -360,17 +359,28 @@ class ProxNewtonState:
         residual = s_model * (target - (self.z - self.b0))
         shift = np.array([offsets[ws] @ w_new[ws]])
         budget = self.model_epochs
-        epochs, _ = quadratic_cd_working_set(
-            pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
-            *self.box, ws, w_new, residual, shift, budget,
-            0.0, 0, 5, np.empty(pb.n_samples), self.no_constraint, self.no_constraint,
-            kkt_tol / h_total)
+        epochs = self._solve_model(target, s_model, offsets, curvatures, h_total, ws, w_new,
+                                   residual, shift, budget, kkt_tol / h_total)
         if epochs >= budget:
             self.model_epochs = min(2 * budget, self.max_cd_epochs_limit)
         elif 2 * epochs < budget:
             self.model_epochs = max(budget // 2, self.max_cd_epochs)
         b_new = y_mean - offsets[ws] @ w_new[ws] if pb.fit_intercept else 0.0
         return w_new[ws] - self.w[ws], b_new - self.b0
+
+    def _penalty_change(self, ws, delta, t):
+        """``g(w + t delta) - g(w)`` over ``ws`` (the hook of other penalty families)."""
+        return penalty_change(self.w, ws, delta, t, self.a, self.b)
+
+    def _solve_model(self, target, s_model, offsets, curvatures, h_total, ws, w_new, residual,
+                     shift, budget, kkt_tol):
+        """Working-set CD on the model of :meth:`_newton_step` plus ``g / h_total``; the epochs."""
+        pb = self.problem
+        return quadratic_cd_working_set(
+            pb.X, target, s_model, offsets, curvatures, self.a / h_total, self.b / h_total,
+            *self.box, ws, w_new, residual, shift, budget,
+            0.0, 0, 5, np.empty(pb.n_samples), self.no_constraint, self.no_constraint,
+            kkt_tol)[0]
 
     def intercept(self):
         return self.b0 + self.problem.y_offset if self.problem.fit_intercept else 0.0

@@ -54,6 +54,14 @@ class SolveResult:
     communication : CommunicationLedger or None
         Distributed fits (:func:`sksafe.distributed.solve_distributed`): the rounds
         and bytes of the fit; ``None`` on one machine.
+    certificate : {"duality_gap", "kkt"}
+        What certifies the point: the duality gap (convex penalties) or, for the
+        non-convex ones (MCP, SCAD), which have no dual, the KKT violation; then
+        ``gap`` and ``relative_gap`` are NaN and ``dual_point`` is None.
+    kkt_violation : float or None
+        ``certificate="kkt"``: the largest distance of ``-grad`` to the Clarke
+        subdifferential, relative to ``max_j |X_j^T grad F(0)|`` (see
+        :mod:`sksafe.solvers.nonconvex`); None otherwise.
     """
 
     coef: np.ndarray
@@ -71,6 +79,8 @@ class SolveResult:
     history: list = field(default_factory=list)
     screened_features: np.ndarray = None
     communication: object = None
+    certificate: str = "duality_gap"
+    kkt_violation: float = None
 
 
 def _make_state(solver, problem, datafit, a, b, box, unpenalised, coef, intercept):
@@ -105,7 +115,9 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     sum to one (``datafit``) and ``g(w) = sum_j a_j |w_j| + b_j w_j^2 / 2``
     (``penalty``). The solver stops when the duality gap ``G = P(w) - D(theta)``
     satisfies ``G <= tol * P(0)``, and never on anything else (``max_iter``
-    bounds the work and raises a ``ConvergenceWarning``).
+    bounds the work and raises a ``ConvergenceWarning``). Non-convex penalties
+    (MCP, SCAD) have no dual: they go to
+    :func:`sksafe.solvers.nonconvex.solve_nonconvex`, stopped on the KKT violation.
 
     Parameters
     ----------
@@ -155,6 +167,13 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
                            tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0,
                            screening=screening, verbose=verbose,
                            intercept_init=intercept_init, start=start)
+    if getattr(penalty, "family", None) == "nonconvex":
+        if problem is None:
+            problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
+        from .nonconvex import solve_nonconvex
+        return solve_nonconvex(problem, datafit, penalty, solver=solver, coef_init=coef_init,
+                               intercept_init=intercept_init, tol=tol, max_iter=max_iter,
+                               max_epochs=max_epochs, p0=p0, verbose=verbose, start=start)
     solver = resolve_solver(solver, datafit)
     if problem is None:
         problem = make_problem(X, y, sample_weight, datafit, fit_intercept)
