@@ -321,7 +321,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
               else da.from_array(X, chunks=(200, 150)))
         reference = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
         pids = c.run(os.getpid)
-        gather = _runtime.RowBlockRuntime.gather
+        gather = _runtime.BlockRuntime.gather
         state = {"rounds": 0, "killed": None}
 
         def gather_then_kill(self, futures, kind, **meta):
@@ -332,7 +332,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
                 os.kill(pids[owner], signal.SIGKILL)
             return gather(self, futures, kind, **meta)
 
-        monkeypatch.setattr(_runtime.RowBlockRuntime, "gather", gather_then_kill)
+        monkeypatch.setattr(_runtime.BlockRuntime, "gather", gather_then_kill)
         result = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
     assert state["killed"] is not None
     recoveries = result.communication.recoveries

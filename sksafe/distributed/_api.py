@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..datafits.base import BaseDatafit
 from . import _tasks
 from ._columns import column_runtime, solve_on_columns
-from ._runtime import RowBlockRuntime
+from ._runtime import BlockRuntime
 from ._solver import (DistributedGeometry, DistributedProblem, _sum_in_order, _zero_point,
                       solve_on_blocks)
 
@@ -154,7 +154,7 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     prepare = dask.delayed(_tasks.prepare_block, pure=True)
     blocks = client.compute([prepare(xp, yp, wp, datafit, k)
                              for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))])
-    runtime = RowBlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout)
+    runtime = BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout)
     moments = runtime.run(lambda: [runtime.submit(_tasks.block_moments, k, runtime.blocks[k])
                                    for k in range(runtime.n_blocks)], "setup")
     total_weight = _sum_in_order([m[1] for m in moments])
@@ -182,8 +182,8 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     problem = DistributedProblem(runtime, datafit, n_samples=X.shape[0], n_features=n_features,
                                  x_mean=x_mean, y_offset=y_offset,
                                  screen_norms=np.sqrt(centred_sq),
-                                 fit_intercept=bool(fit_intercept), dtype=X.dtype)
-    problem.block_sizes = [int(m[0]) for m in moments]
+                                 fit_intercept=bool(fit_intercept),
+                                 block_sizes=[int(m[0]) for m in moments])
     return problem
 
 

@@ -44,7 +44,7 @@ from ..solvers._design import centred_sq_norms, xt_dot
 from ..solvers._problem import kernel_design, make_problem
 from ..solvers.working_set import (NOT_SCREENED, SolveResult, _make_state, _outer_loop,
                                    resolve_solver)
-from ._runtime import RowBlockRuntime
+from ._runtime import BlockRuntime
 from ._tasks import check_block_design
 
 
@@ -435,4 +435,4 @@ def column_runtime(client, X, *, max_retries, timeout):
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
     prepare = dask.delayed(prepare_column_block, pure=True)
     blocks = client.compute([prepare(part, k, int(starts[k])) for k, part in enumerate(parts)])
-    return RowBlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout), starts, widths
+    return BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout), starts, widths

@@ -1,4 +1,4 @@
-"""Row blocks on a Dask cluster: placement, rounds, the communication ledger, recovery.
+"""Blocks on a Dask cluster: placement, rounds, the communication ledger, recovery.
 
 A *round* submits one small task per block, pinned to the worker that holds the
 block, and gathers the results; partial sums are then added on the driver in
@@ -86,8 +86,8 @@ def _count_floats(result):
     return 1
 
 
-class RowBlockRuntime:
-    """The blocks of one fit and the machinery to run rounds on them.
+class BlockRuntime:
+    """The (row or column) blocks of one fit and the machinery to run rounds on them.
 
     Parameters
     ----------

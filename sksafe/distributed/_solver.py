@@ -56,7 +56,7 @@ class DistributedProblem:
     """
 
     def __init__(self, runtime, datafit, *, n_samples, n_features, x_mean, y_offset,
-                 screen_norms, fit_intercept, dtype):
+                 screen_norms, fit_intercept, block_sizes):
         self.runtime = runtime
         self.datafit = datafit
         self.n_samples, self.n_features = n_samples, n_features
@@ -67,8 +67,7 @@ class DistributedProblem:
         self.screen_norms = screen_norms
         self.fit_intercept = fit_intercept
         self.gamma = datafit.gamma
-        self.dtype = dtype
-        self.block_sizes = None
+        self.block_sizes = block_sizes
         self.primal_zero_loss = None  # F at w = 0: half of ||y_c||_s^2 for least squares
         self.zero = None  # see _zero_point
 
