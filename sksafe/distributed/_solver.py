@@ -26,6 +26,7 @@ the single-machine solver; only the order of floating-point summation differs
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
 from ..screening.gap_safe import SeparableGeometry
@@ -46,6 +47,11 @@ def _sum_in_order(parts):
     for part in parts[1:]:
         total = total + part
     return total
+
+
+def _dense(gram):
+    """A summed Gram as a dense ndarray (sparse blocks send theirs sparse)."""
+    return gram.toarray() if sp.issparse(gram) else gram
 
 
 class DistributedProblem:
@@ -160,7 +166,9 @@ class DualCandidate:
                                pb.datafit, ws, floor) for k in range(runtime.n_blocks)]
 
     def store_model(self, ws, parts):
-        self._model = (ws, tuple(_sum_in_order([p[i] for p in parts]) for i in range(6)))
+        sums = [_sum_in_order([p[i] for p in parts]) for i in range(6)]
+        sums[0] = _dense(sums[0])
+        self._model = (ws, tuple(sums))
         self.store_summary([p[6] for p in parts])
 
     def newton_model(self, ws):
@@ -395,7 +403,7 @@ class DistributedState:
                                                         new, cols)
                                          for k in range(runtime.n_blocks)],
                                 "gram", ws_size=ws.size)
-            rows = _sum_in_order([p[0] for p in parts])
+            rows = _dense(_sum_in_order([p[0] for p in parts]))
             rhs = _sum_in_order([p[1] for p in parts])
             if pb.fit_intercept:  # centred columns and target (the weights sum to one)
                 rows = rows - np.outer(pb.x_mean[new], pb.x_mean[cols])
