@@ -271,6 +271,36 @@ def test_a_client_process_that_dies_is_reported():
     assert "server: error: ClientFailureError: round 2" in message
 
 
+class _RaisingFactory(ClientFactory):
+    """Client 1 raises in round 2 (a bug or bad data inside a simulated client)."""
+
+    def __call__(self, cid, state=None):
+        client = super().__call__(cid, state)
+        if cid != 1:
+            return client
+        numpy_client = client.numpy_client
+        fit = numpy_client.fit
+
+        def raising_fit(parameters, config):
+            if config["server_round"] == 2:
+                raise RuntimeError("corrupt shard")
+            return fit(parameters, config)
+
+        numpy_client.fit = raising_fit
+        return client
+
+
+def test_a_simulated_client_that_raises_is_reported():
+    """In Flower's simulation engine too, a failing client stops the run with an error
+    (never a silent round with fewer clients, never a hang)."""
+    task = _task(3)
+    factory = _RaisingFactory(dict(enumerate(task.clients)), SPEC, LocalConfig(lr=0.2))
+    start = time.monotonic()
+    with pytest.raises(ClientFailureError):
+        run_simulation(_strategy(task), factory, 3, 4, num_cpus=2, round_timeout=60)
+    assert time.monotonic() - start < 200
+
+
 def test_engine_bad_input():
     task = _task(2)
     factory = ClientFactory(dict(enumerate(task.clients)), SPEC, LocalConfig())
