@@ -9,8 +9,8 @@ One outer iteration of the working-set algorithm with dynamic Gap Safe screening
 
 1. *correlations* (one round): the dual candidate ``theta`` (``n`` floats) goes to
    every worker, which correlates it with its unscreened columns and returns
-   the largest ratio ``|X_j^T theta| / a_j`` of its L1-only features (the dual
-   scaling ``kappa``) and, for features with an L2 part, nothing yet;
+   its dual scaling ``kappa`` (the smallest over the blocks is the global one);
+   the kernels are those of the single-machine geometry;
 2. *conjugate* (one round, only with an L2 part): the conjugate terms at ``kappa``;
 3. *screening* (one round): with the gap and the radius known on the driver,
    each worker removes the columns the sphere test proves inactive and returns
@@ -39,7 +39,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ..screening.gap_safe import SCREENING_MARGIN, SeparableGeometry, gap_safe_radius
+from ..penalties._kernels import conjugate_sum, dual_scaling, effective_correlations
+from ..penalties.base import as_box
+from ..screening.gap_safe import (SeparableGeometry, gap_safe_radius, screening_priorities,
+                                  sphere_test)
 from ..solvers._design import centred_sq_norms, xt_dot
 from ..solvers._problem import kernel_design, make_problem
 from ..solvers.working_set import (NOT_SCREENED, SolveResult, _make_state, _outer_loop,
@@ -63,7 +66,8 @@ class ColumnBlock:
     norms: np.ndarray = None
     a: np.ndarray = None
     b: np.ndarray = None
-    positive: bool = False
+    lower: np.ndarray = None
+    upper: np.ndarray = None
 
     @property
     def width(self):
@@ -99,9 +103,9 @@ def column_block_stats(block, s, centre):
     return means, raw, centred
 
 
-def configure_column_block(block, means, norms, a, b, positive):
-    """The block with its centring, screening norms and penalty weights attached."""
-    return replace(block, means=means, norms=norms, a=a, b=b, positive=positive)
+def configure_column_block(block, means, norms, a, b, lower, upper):
+    """The block with its centring, screening norms, penalty weights and box attached."""
+    return replace(block, means=means, norms=norms, a=a, b=b, lower=lower, upper=upper)
 
 
 def initial_column_state(block, live):
@@ -118,31 +122,31 @@ def column_correlations(block, state, theta, theta_sum, everything):
     return ColumnState(active=active, corr=corr)
 
 
-def _effective(corr, positive):
-    return corr if positive else np.abs(corr)
+def _dual_norms(block, state, kappa):
+    """Effective correlations of ``kappa * theta`` with the state's columns (the sphere
+    test's ``Omega^D_j``), by the kernel of the single-machine geometry."""
+    out = np.empty(state.active.shape[0])
+    effective_correlations(kappa * state.corr, state.active, block.lower, block.upper, out)
+    return out
 
 
-def column_max_ratio(block, state, unit_weights):
-    """Largest ``|c_j| / a_j`` over L1-only features, and ``max |c_j| / u_j`` (``alpha_max``)."""
-    eff = _effective(state.corr, block.positive)
-    a, b = block.a[state.active], block.b[state.active]
-    l1_only = (b == 0.0) & (a > 0.0)
-    ratio = float(np.max(eff[l1_only] / a[l1_only])) if np.any(l1_only) else 0.0
-    unit = unit_weights[state.active] if unit_weights is not None else None
+def column_scaling(block, state, unit_weights):
+    """The block's dual scaling ``kappa`` (the global one is the smallest) and, with
+    ``unit_weights``, its ``max_j eff_j / u_j`` over live features (``alpha_max``)."""
+    kappa = dual_scaling(state.corr, state.active, block.a, block.b, block.lower, block.upper)
     alpha_max = 0.0
-    if unit is not None:
+    if unit_weights is not None:
+        eff = np.maximum(_dual_norms(block, state, 1.0), 0.0)
+        unit = unit_weights[state.active]
         live = (unit > 0) & (block.norms[state.active] > 0)
-        alpha_max = float(np.max(np.maximum(eff[live], 0.0) / unit[live])) if np.any(live) else 0.0
-    return ratio, alpha_max
+        alpha_max = float(np.max(eff[live] / unit[live])) if np.any(live) else 0.0
+    return kappa, alpha_max
 
 
 def column_conjugate(block, state, kappa):
-    """``sum_j g_j*(kappa c_j)`` over the features with an L2 part."""
-    eff = kappa * _effective(state.corr, block.positive)
-    a, b = block.a[state.active], block.b[state.active]
-    ridge = b > 0.0
-    excess = np.maximum(eff[ridge] - a[ridge], 0.0)
-    return float(np.sum(excess * excess / (2.0 * b[ridge])))
+    """``sum_j g_j*(kappa c_j)`` over the block's columns."""
+    return conjugate_sum(state.corr, kappa, state.active, block.a, block.b, block.lower,
+                         block.upper)
 
 
 def column_screen(block, state, kappa, radius, forced, n_best):
@@ -151,17 +155,16 @@ def column_screen(block, state, kappa, radius, forced, n_best):
     Returns the new :class:`ColumnState` (its ``corr`` holds ``(newly screened,
     candidate indices, their priorities)`` in local indices, for the driver).
     """
-    active, corr = state.active, state.corr
-    dual_norms = kappa * _effective(corr, block.positive)
+    active = state.active
+    dual_norms = _dual_norms(block, state, kappa)
     norms, a = block.norms[active], block.a[active]
     out = np.zeros(active.shape[0], dtype=bool)
     if radius is not None:
-        out = (dual_norms + radius * norms < a * (1.0 - SCREENING_MARGIN)) & (a > 0)
+        out = sphere_test(dual_norms, radius, norms, a)
     screened = active[out]
     keep = ~out
-    active, dual_norms, norms, a = active[keep], dual_norms[keep], norms[keep], a[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        priorities = np.where(norms > 0, (a - dual_norms) / norms, np.inf)
+    active = active[keep]
+    priorities = screening_priorities(dual_norms[keep], norms[keep], a[keep])
     priorities[np.isin(active, forced)] = -np.inf
     if active.shape[0] > n_best:
         best = np.argpartition(priorities, n_best - 1)[:n_best]
@@ -199,6 +202,7 @@ class ColumnBlockSolver:
         self.solver = solver
         self.a, self.b = penalty.l1_l2_weights(self.n_features)
         self.positive = bool(penalty.positive)
+        self.lower, self.upper = as_box(self.positive, self.n_features)
         self.states = None
         self.columns = {}  # cached working-set columns, global index -> column
 
@@ -232,7 +236,8 @@ class ColumnBlockSolver:
         for k in range(rt.n_blocks):
             sl = slice(self.starts[k], self.starts[k] + self.widths[k])
             blocks.append(rt.submit(configure_column_block, k, rt.blocks[k], means[sl],
-                                    self.norms[sl], self.a[sl], self.b[sl], self.positive))
+                                    self.norms[sl], self.a[sl], self.b[sl], self.lower[sl],
+                                    self.upper[sl]))
         rt.replace_blocks(blocks)
         self.states = [rt.submit(initial_column_state, k, rt.blocks[k],
                                  self.norms[self.starts[k]:self.starts[k] + self.widths[k]] > 0)
@@ -287,19 +292,18 @@ class ColumnBlockSolver:
                 unit_k = None
                 if unit_weights is not None:
                     unit_k = unit_weights[self.starts[k]:self.starts[k] + self.widths[k]]
-                futures.append(rt.submit(column_max_ratio, k, rt.blocks[k], units[k], unit_k))
+                futures.append(rt.submit(column_scaling, k, rt.blocks[k], units[k], unit_k))
             return futures
 
         n_units = self.n_features if everything else None
-        ratios = rt.run(build, "correlations", n_units=n_units or 0)
-        ratio = max(r[0] for r in ratios)
-        kappa = 1.0 if ratio <= 1.0 else 1.0 / ratio
+        scalings = rt.run(build, "correlations", n_units=n_units or 0)
+        kappa = min(k for k, _ in scalings)
         conj = 0.0
         if np.any(self.b > 0):
             conj = sum(rt.run(lambda: [rt.submit(column_conjugate, k, rt.blocks[k], units[k],
                                                  kappa) for k in range(rt.n_blocks)],
                               "conjugate"))
-        return kappa, conj, max(r[1] for r in ratios), units
+        return kappa, conj, max(m for _, m in scalings), units
 
     def _screen(self, units, kappa, radius, forced, n_best):
         """Round 3: screening and working-set candidates; updates the worker states."""
