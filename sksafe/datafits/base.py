@@ -50,6 +50,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 
+def zero_sum_factors(mass_pos, mass_neg):
+    """Scalings ``(f_+, f_-)`` of the positive and negative parts of a vector whose
+    positive entries sum to ``mass_pos`` and negative ones to ``-mass_neg`` that make it
+    sum to zero by shrinking the larger part (:meth:`BaseDatafit.zero_sum_dual`; the
+    distributed solver applies them to masses reduced over row blocks)."""
+    if mass_pos > mass_neg:
+        return mass_neg / mass_pos, 1.0
+    if mass_neg > mass_pos:
+        return 1.0, mass_pos / mass_neg
+    return 1.0, 1.0
+
+
 class BaseDatafit(BaseEstimator):
     """Base class of datafits (see the module docstring for the protocol).
 
@@ -96,12 +108,9 @@ class BaseDatafit(BaseEstimator):
         """
         theta = np.array(theta, dtype=np.float64)
         positive = theta > 0.0
-        mass_pos = theta[positive].sum()
-        mass_neg = -theta[~positive].sum()
-        if mass_pos > mass_neg:
-            theta[positive] *= mass_neg / mass_pos
-        elif mass_neg > mass_pos:
-            theta[~positive] *= mass_pos / mass_neg
+        pos_factor, neg_factor = zero_sum_factors(theta[positive].sum(), -theta[~positive].sum())
+        theta[positive] *= pos_factor
+        theta[~positive] *= neg_factor
         return theta
 
     def check_target(self, y):

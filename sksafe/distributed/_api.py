@@ -3,14 +3,12 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ..datafits.base import BaseDatafit
 from . import _tasks
 from ._columns import column_runtime, solve_on_columns
 from ._runtime import BlockRuntime
-from ._solver import (DistributedGeometry, DistributedProblem, _sum_in_order, _zero_point,
-                      solve_on_blocks)
+from ._solver import DistributedProblem, _sum_in_order, distributed_alpha_max, solve_on_blocks
 
 
 def get_client(client=None):
@@ -262,50 +260,23 @@ def path_distributed(X, y, datafit, penalty, alphas, *, sample_weight=None, fit_
     Returns a :class:`sksafe.paths.PathResult` whose ``communication`` attribute
     lists one ledger for the whole path.
     """
-    from ..paths._path import PathResult
+    from ..paths._path import run_path
 
-    start = time.perf_counter()
     client = get_client(client)
     X, y, sample_weight, _ = _check_blocks(X, y, sample_weight, "rows")
     check_supported(datafit, penalty, "rows")
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
                             max_retries=max_retries, timeout=timeout)
     if callable(alphas):
-        unit = penalty.with_alpha(1.0)
-        a, b = unit.l1_l2_weights(problem.n_features)
-        geometry = DistributedGeometry(problem, datafit, a, b, bool(penalty.positive),
-                                       np.zeros(0, dtype=np.int64))
-        alphas = alphas(unit.alpha_max(_zero_point(problem, geometry)[1]))
-    n_features, n_alphas = problem.n_features, len(alphas)
-    coefs = np.empty((n_features, n_alphas), order="F")
-    intercepts, gaps, times = np.empty(n_alphas), np.empty(n_alphas), np.empty(n_alphas)
-    n_iters = np.empty(n_alphas, dtype=int)
-    screened_at = np.empty((n_features, n_alphas), dtype=np.int32, order="F")
-    histories = []
-    coef, intercept, dual, alpha_max = None, 0.0, None, 0.0
-    for k, alpha in enumerate(alphas):
-        fit_start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            res = solve_on_blocks(problem, penalty.with_alpha(float(alpha)), tol=tol,
-                                  max_iter=max_iter, max_epochs=max_epochs, p0=p0,
-                                  screening=screening, verbose=0, start=fit_start,
-                                  coef_init=coef, intercept_init=intercept, dual_init=dual)
-        times[k] = time.perf_counter() - fit_start
-        coefs[:, k], intercepts[k], gaps[k] = res.coef, res.intercept, res.relative_gap
-        n_iters[k], screened_at[:, k] = res.n_iter, res.screened_at
-        histories.append(res.history)
-        coef, intercept, dual, alpha_max = res.coef, res.intercept, res.dual_point, res.alpha_max
-        if progress is not None:
-            progress(k, res)
-    missed = np.flatnonzero(gaps > tol)
-    if missed.size and tol > 0:
-        warnings.warn(f"{missed.size} of {n_alphas} fits of the path did not reach the relative "
-                      f"duality gap tol={tol:.1e}; the largest is {gaps.max():.2e}. Increase "
-                      f"max_iter, or tol.", ConvergenceWarning, stacklevel=3)
-    path = PathResult(alphas=np.asarray(alphas, dtype=np.float64), coefs=coefs,
-                      intercepts=intercepts, dual_gaps=gaps, n_iters=n_iters,
-                      screened_at=screened_at, alpha_max=float(alpha_max), times=times,
-                      histories=histories)
+        alphas = alphas(distributed_alpha_max(problem, penalty))
+
+    def fit(pen, coef, intercept, dual):
+        return solve_on_blocks(problem, pen, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
+                               p0=p0, screening=screening, verbose=0,
+                               start=time.perf_counter(), coef_init=coef,
+                               intercept_init=intercept, dual_init=dual)
+
+    path = run_path(problem, datafit, penalty, np.asarray(alphas, dtype=np.float64), tol=tol,
+                    progress=progress, fit=fit)
     path.communication = problem.runtime.ledger
     return path

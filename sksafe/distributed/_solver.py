@@ -23,11 +23,11 @@ The stopping rule is the relative duality gap of the whole problem,
 the single-machine solver; only the order of floating-point summation differs
 (partial sums are added in block order, so a fit is reproducible to the bit).
 """
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..datafits.base import zero_sum_factors
 from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
 from ..screening.gap_safe import SeparableGeometry
 from ..solvers._gram_kernels import gram_cd
@@ -190,11 +190,7 @@ class DualCandidate:
             self._factors = (1.0, 1.0)
             pb = self.problem
             if pb.fit_intercept and not pb.centre:
-                _, mass_pos, mass_neg, _ = self.summary()
-                if mass_pos > mass_neg:
-                    self._factors = (mass_neg / mass_pos, 1.0)
-                elif mass_neg > mass_pos:
-                    self._factors = (1.0, mass_pos / mass_neg)
+                self._factors = zero_sum_factors(*self.summary()[1:3])
         return self._factors
 
     def loss(self):
@@ -536,6 +532,15 @@ def _zero_point(problem, geometry):
         problem.primal_zero_loss = theta.loss()
         problem.zero = (theta, corr, state.b0)
     return problem.zero
+
+
+def distributed_alpha_max(problem, penalty):
+    """Smallest ``alpha`` of ``penalty``'s family giving ``w = 0`` (one reduction, cached)."""
+    unit = penalty.with_alpha(1.0)
+    a, b = unit.l1_l2_weights(problem.n_features)
+    geometry = DistributedGeometry(problem, problem.datafit, a, b, bool(penalty.positive),
+                                   np.zeros(0, dtype=np.int64))
+    return unit.alpha_max(_zero_point(problem, geometry)[1])
 
 
 def solve_on_blocks(problem, penalty, *, tol, max_iter, max_epochs, p0, screening, verbose,

@@ -148,11 +148,13 @@ def block_point(block, datafit, cols, coefs, offset, y_offset):
     return BlockPoint(z=z, theta=-grad, target=target)
 
 
-def point_summary(block, point, datafit):
-    """Scalars of a point: loss, positive and negative mass of ``theta``, Hessian sum."""
+def point_summary(block, point, datafit, hess=None):
+    """Scalars of a point: loss, positive and negative mass of ``theta``, Hessian sum
+    (``hess``: the second derivatives at the point when already computed)."""
     theta = point.theta
-    hess = np.empty_like(point.z)
-    datafit.raw_hessian(point.z, point.target, block.s, hess)
+    if hess is None:
+        hess = np.empty_like(point.z)
+        datafit.raw_hessian(point.z, point.target, block.s, hess)
     positive = theta > 0.0
     return (float(datafit.value(point.z, point.target, block.s)), float(theta[positive].sum()),
             float(-theta[~positive].sum()), float(hess.sum()))
@@ -219,9 +221,7 @@ def block_newton_model(block, point, datafit, ws, curvature_floor):
     """
     h = np.empty_like(point.z)
     datafit.raw_hessian(point.z, point.target, block.s, h)
-    summary = (float(datafit.value(point.z, point.target, block.s)),
-               float(point.theta[point.theta > 0.0].sum()),
-               float(-point.theta[point.theta <= 0.0].sum()), float(h.sum()))
+    summary = point_summary(block, point, datafit, h)
     h = np.where(h > 0.0, h, curvature_floor * block.s)
     grad = -point.theta
     xh, xg, xpos = np.empty(ws.shape[0]), np.empty(ws.shape[0]), np.empty(ws.shape[0])

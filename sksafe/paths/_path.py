@@ -181,11 +181,14 @@ def _strong_set(problem, penalty, dual_point, alpha, previous_alpha):
 
 def run_path(problem, datafit, penalty, alphas, *, coef_init=None, intercept_init=0.0,
              tol=1e-4, max_iter=100, screening=True, strong_rule=False, solver="auto",
-             progress=None):
+             progress=None, fit=None):
     """The path on an already built :class:`~sksafe.solvers.Problem` (no validation).
 
-    ``progress`` is called with ``(k, SolveResult)`` after each fit. Returns a
-    :class:`PathResult`; fits that miss ``tol`` are summarised in one
+    ``progress`` is called with ``(k, SolveResult)`` after each fit. ``fit``, when
+    given, replaces the single-machine solve: ``fit(penalty, coef_init,
+    intercept_init, dual_init) -> SolveResult`` (the distributed path fits on
+    blocks; ``problem`` then only needs ``n_features`` and ``fit_intercept``).
+    Returns a :class:`PathResult`; fits that miss ``tol`` are summarised in one
     ``ConvergenceWarning``.
     """
     n_features, n_alphas = problem.n_features, alphas.shape[0]
@@ -204,9 +207,13 @@ def run_path(problem, datafit, penalty, alphas, *, coef_init=None, intercept_ini
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = solve(problem.X_matrix, None, datafit, pen, coef_init=coef,
-                        intercept_init=intercept, dual_init=dual, tol=tol, max_iter=max_iter,
-                        screening=screening, solver=solver, problem=problem, ws_init=ws_init)
+            if fit is not None:
+                res = fit(pen, coef, intercept, dual)
+            else:
+                res = solve(problem.X_matrix, None, datafit, pen, coef_init=coef,
+                            intercept_init=intercept, dual_init=dual, tol=tol,
+                            max_iter=max_iter, screening=screening, solver=solver,
+                            problem=problem, ws_init=ws_init)
         times[k] = time.perf_counter() - start
         coefs[:, k], intercepts[k], gaps[k] = res.coef, res.intercept, res.relative_gap
         n_iters[k], screened_at[:, k] = res.n_iter, res.screened_at
