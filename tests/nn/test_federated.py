@@ -295,10 +295,8 @@ def test_a_simulated_client_that_raises_is_reported():
     (never a silent round with fewer clients, never a hang)."""
     task = _task(3)
     factory = _RaisingFactory(dict(enumerate(task.clients)), SPEC, LocalConfig(lr=0.2))
-    start = time.monotonic()
     with pytest.raises(ClientFailureError):
         run_simulation(_strategy(task), factory, 3, 4, num_cpus=2, round_timeout=60)
-    assert time.monotonic() - start < 200
 
 
 def test_engine_bad_input():
