@@ -16,6 +16,9 @@ them quickly, and offers the few operations the working-set outer loop of
                            to satisfy the equality constraints, or ``None``
 """
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_value
 from ..penalties.base import as_box
@@ -32,6 +35,54 @@ def _dense_columns(problem, cols, offsets=None):
     if offsets is not None:
         X_u -= offsets
     return X_u
+
+
+_BLAS_CONTROLLER = []
+
+
+def _single_blas_thread():
+    """Context limiting BLAS/LAPACK to one thread, like the rest of the solver.
+
+    The face Newton steps factorise matrices of a few hundred rows, many times per
+    fit: threads buy little there, and on a busy machine (or under joblib's
+    parallel CV folds) spinning BLAS threads made them ten times slower in a
+    measurement. The controller scans the loaded libraries once, at first use.
+    """
+    if not _BLAS_CONTROLLER:
+        _BLAS_CONTROLLER.append(ThreadpoolController())
+    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _newton_direction(hessian, grad):
+    """Descent direction of ``q(d) = grad^T d + d^T H d / 2`` for a symmetric positive
+    semi-definite ``H``: the Newton direction ``-H^{-1} grad`` (Cholesky).
+
+    When ``H`` is singular (more free coordinates than samples, duplicated
+    columns) and ``grad`` has a component in its null space, ``q`` decreases
+    linearly, without bound, along minus that component: it is returned, and the
+    caller's step stops where a coordinate reaches zero (what LARS does when the
+    active set outgrows the samples). Otherwise the minimal-norm minimiser
+    ``-H^+ grad``. Returns ``(direction, longest)`` with ``longest`` the length at
+    which ``q`` stops decreasing (1, or ``inf`` along a null direction), or
+    ``(None, 0)`` if rounding leaves no descent direction.
+    """
+    try:
+        factor = scipy.linalg.cho_factor(hessian, check_finite=False)
+        direction = -scipy.linalg.cho_solve(factor, grad, check_finite=False)
+    except scipy.linalg.LinAlgError:
+        eigval, eigvec = scipy.linalg.eigh(hessian, check_finite=False)
+        keep = eigval > 1e-12 * max(eigval[-1], 0.0)
+        basis = eigvec[:, keep]
+        coords = basis.T @ grad
+        null_part = grad - basis @ coords
+        if null_part @ null_part > 1e-20 * (grad @ grad):
+            direction = -null_part
+            if np.all(np.isfinite(direction)) and grad @ direction < 0.0:
+                return direction, np.inf
+        direction = -basis @ (coords / eigval[keep])
+    if not np.all(np.isfinite(direction)) or grad @ direction >= 0.0:
+        return None, 0.0
+    return direction, 1.0
 
 
 class QuadraticCDState:
@@ -93,14 +144,139 @@ class QuadraticCDState:
         return theta
 
     def solve_subproblem(self, ws, tol, budget):
+        """Coordinate descent on ``ws``, interleaved with Newton steps on the current face.
+
+        On a badly conditioned design (correlated genotypes near interpolation)
+        coordinate descent finds the support quickly but then converges linearly
+        with a rate close to 1, and the duality gap, which needs the residual
+        itself to converge, lags far behind the objective. Once the epochs spent
+        cost as much as one Newton step on the face of the current sign pattern
+        (where the objective is a smooth quadratic), such a step is taken: when the
+        support is the optimal one it lands on the exact minimiser, otherwise it
+        still lowers the objective and coordinate descent goes on from there.
+        """
         pb = self.problem
         theta_best = np.empty(pb.n_samples)
-        epochs, _ = quadratic_cd_working_set(
-            pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, *self.box,
-            ws, self.w, self.R, self.shift, budget, tol, self.gap_freq, self.n_extrapolation,
-            theta_best, self.eq_basis, self.eq_proj, 0.0)
-        self.epochs += epochs
+        per_epoch = max(self._column_work(ws), 1)
+        remaining = budget
+        while remaining > 0:
+            free = self._face_columns(ws)
+            chunk = remaining
+            if 0 < free.size <= self.max_face_size:
+                newton_cost = self.blas_speedup * (self._column_work(free) * free.size
+                                                   + free.size ** 3 / 3)
+                chunk = min(remaining, max(2 * self.gap_freq,
+                                           int(np.ceil(newton_cost / per_epoch))))
+            epochs, gap = quadratic_cd_working_set(
+                pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, *self.box,
+                ws, self.w, self.R, self.shift, chunk, tol, self.gap_freq,
+                self.n_extrapolation, theta_best, self.eq_basis, self.eq_proj, 0.0)
+            self.epochs += epochs
+            remaining -= epochs
+            if gap <= tol or remaining <= 0:
+                break
+            with _single_blas_thread():
+                self._face_newton_steps(ws)
         return theta_best
+
+    #: largest face (non-zero coefficients) on which a Newton step is attempted: its
+    #: dense Hessian (8 |face|^2 bytes) and Cholesky factorisation stay small
+    max_face_size = 2500
+    #: consecutive Newton steps on shrinking faces between two coordinate descent runs
+    max_face_steps = 16
+    #: a flop of the Newton step (BLAS-3 product, Cholesky) costs about this fraction of
+    #: a flop of a coordinate descent epoch (level-1 loops): sizes the epochs between steps
+    blas_speedup = 0.2
+
+    def _column_work(self, cols):
+        """Stored entries of ``X[:, cols]``: the cost of one pass over those columns."""
+        if self.problem.is_sparse:
+            indptr = self.problem.X[2]
+            return int(np.sum(indptr[cols + 1] - indptr[cols]))
+        return self.problem.n_samples * cols.size
+
+    def _face_columns(self, ws):
+        """Working-set coordinates free to move on the current face: non-zero, inside the
+        box, with a curvature."""
+        w, (lower, upper) = self.w[ws], self.box
+        keep = ((w != 0.0) & (w > lower[ws]) & (w < upper[ws])
+                & (self.problem.curvatures[ws] > 0.0))
+        return ws[keep]
+
+    def _face_newton_steps(self, ws):
+        """Newton steps on ``P`` restricted to the face of the current sign pattern.
+
+        On the face, ``P`` is the quadratic ``sum_i s_i (y_i - x_c,i^T w)^2 / 2 +
+        sum_j (a_j sign(w_j) w_j + b_j w_j^2 / 2)`` in the free coordinates (non-zero,
+        inside the box), the others fixed. The step ``d = -H^+ g`` (Hessian ``H =
+        X_c^T S X_c + diag(b)``) is shortened to stay on the face (no sign change of
+        a penalised coordinate, no box bound crossed); the objective decreases along
+        it for every length in ``(0, 1]``. A shortened step leaves a smaller face, on
+        which the next step is taken (an active-set method), up to
+        ``max_face_steps`` steps; the Hessian of the first face serves all of them.
+        """
+        pb = self.problem
+        free = self._face_columns(ws)
+        if free.size == 0 or free.size > self.max_face_size:
+            return
+        X_f = pb.X_matrix[:, free]
+        offsets = pb.x_offset[free]
+        col_sums = np.asarray(X_f.T @ pb.s).ravel()
+        weighted = X_f.multiply(pb.s[:, None]) if sp.issparse(X_f) else X_f * pb.s[:, None]
+        hessian = X_f.T @ weighted
+        hessian = np.asarray(hessian.toarray() if sp.issparse(hessian) else hessian)
+        # implicit centring x_c = x - offset, with sum(s) = 1
+        hessian -= np.outer(col_sums, offsets) + np.outer(offsets, col_sums)
+        hessian += np.outer(offsets, offsets)
+        hessian[np.diag_indices_from(hessian)] += self.b[free]
+        face = np.arange(free.size)  # positions in ``free`` still on the face
+        for _ in range(self.max_face_steps):
+            theta = self.theta()
+            cols = free[face]
+            w = self.w[cols]
+            grad = (-(np.asarray(X_f[:, face].T @ theta).ravel()
+                      - offsets[face] * theta.sum())
+                    + self.a[cols] * np.sign(w) + self.b[cols] * w)
+            direction, longest = _newton_direction(hessian[np.ix_(face, face)], grad)
+            if direction is None:
+                return
+            length, step = self._longest_step_on_face(cols, w, direction, longest)
+            if length == 0.0:
+                return
+            before = self.primal()
+            self._move(cols, step)
+            if self.primal() > before:  # rounding on a nearly flat face: undo
+                self._move(cols, -step)
+                return
+            if length == longest:
+                return  # the minimiser on this face
+            face = face[(self.w[cols] != 0.0) & (self.w[cols] > self.box[0][cols])
+                        & (self.w[cols] < self.box[1][cols])]
+            if face.size == 0:
+                return
+
+    def _longest_step_on_face(self, cols, w, direction, longest):
+        """``(length, step)``: ``step = length * direction`` with the largest ``length <=
+        longest`` that keeps every coordinate on its face; the blocking ones land
+        exactly on zero or on their bound."""
+        lower, upper = self.box[0][cols], self.box[1][cols]
+        to_zero = np.full_like(w, np.inf)  # a penalised coordinate stops at its kink
+        to_bound = np.full_like(w, np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = (self.a[cols] > 0.0) & (w * direction < 0.0)
+            to_zero[crossing] = -w[crossing] / direction[crossing]
+            bound = np.where(direction > 0.0, upper, lower)
+            moving = direction != 0.0
+            to_bound[moving] = (bound[moving] - w[moving]) / direction[moving]
+        length = float(min(longest, to_zero.min(), to_bound.min()))
+        if not 0.0 < length < np.inf:
+            return 0.0, None
+        step = length * direction
+        at_zero = (to_zero <= length) & (to_zero <= to_bound)
+        at_bound = (to_bound <= length) & ~at_zero
+        step[at_zero] = -w[at_zero]
+        step[at_bound] = bound[at_bound] - w[at_bound]
+        return length, step
 
     def intercept(self):
         pb = self.problem

@@ -1,0 +1,122 @@
+"""Newton steps on the face of the sign pattern in the quadratic coordinate descent.
+
+On badly conditioned designs (binary markers in linkage, more features than
+samples, small alpha) coordinate descent converges with a rate close to one and
+its duality gap lags behind the objective; the face steps of
+``QuadraticCDState`` must close it, and every point they produce must still be a
+certified optimum (the gap is recomputed here by :func:`duality_gap`, independently
+of the solver), for every penalty form the quadratic solver takes.
+"""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sksafe.datafits import Quadratic
+from sksafe.penalties import L1, ElasticNet, WeightedL1
+from sksafe.solvers import duality_gap, solve
+from sksafe.solvers._states import QuadraticCDState, _newton_direction
+
+
+def linked_markers(n=60, p=150, rho=0.95, seed=0):
+    """0/1 markers thresholded from an AR(1) process along the genome, and a trait."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, p))
+    latent = np.empty_like(z)
+    latent[:, 0] = z[:, 0]
+    for j in range(1, p):
+        latent[:, j] = rho * latent[:, j - 1] + np.sqrt(1 - rho ** 2) * z[:, j]
+    X = (latent > 0).astype(float)
+    X[:, 7] = X[:, 3]  # an exact duplicate: a singular face
+    y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.3)) + 0.5 * rng.standard_normal(n)
+    return X, y
+
+
+def lasso_alpha_max(X, y):
+    return np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / X.shape[0]
+
+
+@pytest.mark.parametrize("ratio", [1e-3, 1e-4])
+def test_face_steps_close_the_gap_where_coordinate_descent_stalls(ratio, monkeypatch):
+    X, y = linked_markers()
+    alpha = ratio * lasso_alpha_max(X, y)
+    res = solve(X, y, Quadratic(), L1(alpha), tol=1e-10, max_iter=50)
+    _, rel = duality_gap(X, y, Quadratic(), L1(alpha), res.coef, res.intercept)
+    assert rel <= 1e-10
+    assert res.n_epochs < 2_000
+    if ratio == 1e-3:  # (at 1e-4 coordinate descent alone needs millions of epochs)
+        monkeypatch.setattr(QuadraticCDState, "max_face_size", 0)
+        slow = solve(X, y, Quadratic(), L1(alpha), tol=1e-10, max_iter=50)
+        assert slow.relative_gap <= 1e-10
+        assert slow.n_epochs > 10 * res.n_epochs
+        # (the duplicated column makes the coefficients non-unique, the fit unique)
+        np.testing.assert_allclose(X @ slow.coef + slow.intercept, X @ res.coef + res.intercept,
+                                   atol=1e-6)
+
+
+PENALTIES = {
+    "l1": lambda a, p: L1(a),
+    "enet": lambda a, p: ElasticNet(a, l1_ratio=0.7),
+    "positive": lambda a, p: L1(a, positive=True),
+    "box": lambda a, p: L1(a, bounds=(np.full(p, -0.4), np.full(p, 0.3))),
+    "weighted": lambda a, p: WeightedL1(a, weights=np.r_[0.0, np.linspace(0.5, 2.0, p - 1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_face_steps_reach_certified_optimum(name, fit_intercept, weighted):
+    X, y = linked_markers(seed=1)
+    rng = np.random.default_rng(2)
+    sample_weight = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    penalty = PENALTIES[name](1e-3 * lasso_alpha_max(X, y), X.shape[1])
+    fits = []
+    for design in (X, sp.csc_matrix(X)):
+        res = solve(design, y, Quadratic(), penalty, sample_weight=sample_weight,
+                    fit_intercept=fit_intercept, tol=1e-11, max_iter=100)
+        _, rel = duality_gap(design, y, Quadratic(), penalty, res.coef, res.intercept,
+                             sample_weight=sample_weight, fit_intercept=fit_intercept)
+        assert rel <= 1e-11
+        lower, upper = penalty.box(X.shape[1])
+        assert np.all(res.coef >= lower) and np.all(res.coef <= upper)
+        fits.append(res)
+    dense, sparse = fits
+    assert abs(dense.primal - sparse.primal) <= 1e-9 * abs(dense.primal)
+
+
+def test_longest_step_lands_exactly_on_zero_and_on_bounds():
+    state = QuadraticCDState.__new__(QuadraticCDState)
+    state.a = np.array([1.0, 1.0, 0.0, 1.0])
+    state.box = (np.array([-np.inf, -1.0, -np.inf, -np.inf]), np.array([np.inf, 0.5, 2.0, np.inf]))
+    cols = np.arange(4)
+    w = np.array([0.5, 0.25, 1.0, -1.0])
+    # coordinate 0 reaches zero at length 0.25, 1 its upper bound at 0.5, 2 (no kink) its
+    # bound at 0.5, 3 moves away from zero
+    direction = np.array([-2.0, 0.5, 2.0, -1.0])
+    length, step = state._longest_step_on_face(cols, w, direction, 1.0)
+    assert length == 0.25
+    assert w[0] + step[0] == 0.0
+    np.testing.assert_allclose(step[1:], 0.25 * direction[1:])
+    direction[0] = 0.0
+    length, step = state._longest_step_on_face(cols, w, direction, 1.0)
+    assert length == 0.5
+    assert w[1] + step[1] == 0.5 and w[2] + step[2] == 2.0
+    # an unbounded descent direction with nothing to stop it is refused
+    state.a[:] = 0.0
+    state.box = (np.full(4, -np.inf), np.full(4, np.inf))
+    assert state._longest_step_on_face(cols, w, direction, np.inf)[0] == 0.0
+
+
+def test_newton_direction_on_a_singular_face():
+    basis = np.array([[1.0], [1.0]]) / np.sqrt(2)
+    hessian = basis @ basis.T  # singular: rank one
+    # a gradient in the range: the minimal-norm Newton step, of length 1
+    grad = np.array([1.0, 1.0])
+    direction, longest = _newton_direction(hessian, grad)
+    assert longest == 1.0
+    np.testing.assert_allclose(hessian @ direction, -grad, atol=1e-12)
+    # a gradient with a null-space part: the objective decreases without bound along it
+    grad = np.array([1.0, -1.0])
+    direction, longest = _newton_direction(hessian, grad)
+    assert longest == np.inf
+    np.testing.assert_allclose(direction, [-1.0, 1.0], atol=1e-12)
