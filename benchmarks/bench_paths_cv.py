@@ -603,9 +603,9 @@ def main(argv=None):
              f"at least {budgets[0]:g} s (path) / {budgets[1]:g} s (CV) and at most "
              f"{CAPS[0]:g} s / {CAPS[1]:g} s; a sequence of path runs stops after twice its "
              f"budget in all. CV left out of the default run on "
-             f"{', '.join(f'{d} {m}' for d, m in NO_CV)}: sksafe's own whole-data path takes "
-             f"tens of seconds there, and the peers' capped CV runs alone would double the "
-             f"length of the run. "
+             f"{', '.join(f'{d} {m}' for d, m in NO_CV)} (`--cv-everywhere` runs it): the "
+             f"peers' paths take tens of seconds there, and their capped CV runs "
+             f"({CAPS[1]:g} s each) would add a quarter of an hour to the run. "
              f"Speed-up = peer time / sksafe time (`>`/`<`: bounds from a budget). One "
              f"process, one BLAS thread, `n_jobs=1` everywhere; an untimed warm-up on a "
              f"slice compiles the JIT code first.", "",

@@ -162,7 +162,7 @@ class QuadraticCDState:
         while remaining > 0:
             free = self._face_columns(ws)
             chunk = remaining
-            if 0 < free.size <= self.max_face_size:
+            if self._face_fits(free):
                 newton_cost = self.blas_speedup * (self._column_work(free) * free.size
                                                    + free.size ** 3 / 3)
                 chunk = min(remaining, max(2 * self.gap_freq,
@@ -182,6 +182,8 @@ class QuadraticCDState:
     #: largest face (non-zero coefficients) on which a Newton step is attempted: its
     #: dense Hessian (8 |face|^2 bytes) and Cholesky factorisation stay small
     max_face_size = 2500
+    #: largest dense copy ``X[:, face]`` (entries; 100 MB) a Newton step may make
+    max_face_entries = 12_500_000
     #: consecutive Newton steps on shrinking faces between two coordinate descent runs
     max_face_steps = 16
     #: a flop of the Newton step (BLAS-3 product, Cholesky) costs about this fraction of
@@ -194,6 +196,12 @@ class QuadraticCDState:
             indptr = self.problem.X[2]
             return int(np.sum(indptr[cols + 1] - indptr[cols]))
         return self.problem.n_samples * cols.size
+
+    def _face_fits(self, free):
+        """Whether a Newton step on the face ``free`` is small enough to attempt."""
+        return 0 < free.size <= self.max_face_size and (
+            self.problem.is_sparse
+            or self.problem.n_samples * free.size <= self.max_face_entries)
 
     def _face_columns(self, ws):
         """Working-set coordinates free to move on the current face: non-zero, inside the
@@ -217,7 +225,7 @@ class QuadraticCDState:
         """
         pb = self.problem
         free = self._face_columns(ws)
-        if free.size == 0 or free.size > self.max_face_size:
+        if not self._face_fits(free):
             return
         X_f = pb.X_matrix[:, free]
         offsets = pb.x_offset[free]
