@@ -92,12 +92,14 @@ def prepare_block(X, y, sample_weight, datafit, index):
     return RowBlock(index=index, X=kernel_X, X_matrix=matrix, y=y, sample_weight=sample_weight)
 
 
-def block_moments(block):
-    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``)."""
+def block_moments(block, samples=False):
+    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``), and with
+    ``samples`` its target and raw weights (for a driver that solves working sets)."""
     sw = block.sample_weight
     col_sums = np.empty(block.n_features)
     xt_dot(block.X, sw, np.arange(block.n_features), col_sums)
-    return block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y)
+    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y))
+    return moments + (block.y, sw) if samples else moments
 
 
 def normalise_block(block, total_weight):
@@ -248,6 +250,18 @@ def block_line_search(block, point, datafit, cols, delta, delta_b, steps):
         datafit.raw_grad(trial, point.target, block.s, grad)
         slopes[k] = grad @ direction
     return float(-point.theta @ direction), losses, slopes
+
+
+def fetch_columns(block, cols):
+    """The block's entries of the columns ``cols`` (dense float64, or CSC), for the driver.
+
+    A row block gives its rows of the working-set columns, a column block all rows
+    of its own columns.
+    """
+    part = block.X_matrix[:, cols]
+    if sp.issparse(part):
+        return sp.csc_matrix(part, dtype=np.float64)
+    return np.asarray(part, dtype=np.float64)
 
 
 def block_dual_vector(point, factors, scale):
