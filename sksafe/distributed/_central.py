@@ -47,6 +47,10 @@ def central_budget(client, max_bytes):
 class WorkingColumns:
     """Columns of ``X`` kept on the driver between outer iterations.
 
+    Dense columns live in one Fortran-ordered array whose capacity doubles as
+    columns arrive (fresh memory is slow to touch; solving on a view of it needs
+    no copy), sparse ones in one CSC matrix.
+
     Parameters
     ----------
     n_samples : int
@@ -59,7 +63,14 @@ class WorkingColumns:
         self.n_samples = n_samples
         self.max_bytes = max_bytes
         self.cols = np.zeros(0, dtype=np.int64)  # global indices, in the order of the matrix
-        self.matrix = None
+        self._store = None
+
+    @property
+    def matrix(self):
+        """The kept columns, in the order of :attr:`cols` (a view for dense columns)."""
+        if self._store is None:
+            return np.zeros((self.n_samples, 0), order="F")
+        return self._store if sp.issparse(self._store) else self._store[:, :self.cols.size]
 
     def fits(self, n_cols):
         """Whether ``n_cols`` columns fit the budget."""
@@ -68,37 +79,46 @@ class WorkingColumns:
     def covers(self, cols):
         return bool(np.all(np.isin(cols, self.cols)))
 
+    def positions(self, cols):
+        """Where the (kept) columns ``cols`` are in :attr:`matrix`."""
+        order = np.argsort(self.cols)
+        return order[np.searchsorted(self.cols[order], cols)]
+
     def missing(self, ws):
         """The columns of ``ws`` not on the driver yet (sorted), making room for them."""
         new = np.setdiff1d(ws, self.cols)
         if new.size and not self.fits(self.cols.size + new.size):
-            keep = np.isin(self.cols, ws)
+            keep = np.flatnonzero(np.isin(self.cols, ws))
+            if sp.issparse(self._store):
+                self._store = self._store[:, keep]
+            elif self._store is not None:
+                self._store[:, :keep.size] = self._store[:, keep]
             self.cols = self.cols[keep]
-            self.matrix = self.matrix[:, keep] if self.cols.size else None
         return new
 
     def add(self, cols, matrix):
         """Append the columns ``cols`` (``matrix``: ``n x len(cols)``, dense or sparse)."""
+        cols = np.asarray(cols, dtype=np.int64)
         if sp.issparse(matrix):
             matrix = sp.csc_matrix(matrix, dtype=np.float64)
-            self.matrix = matrix if self.matrix is None else sp.hstack([self.matrix, matrix],
+            self._store = matrix if self._store is None else sp.hstack([self._store, matrix],
                                                                        format="csc")
         else:
-            old = 0 if self.matrix is None else self.matrix.shape[1]
-            grown = np.empty((self.n_samples, old + matrix.shape[1]), order="F")
-            if old:
-                grown[:, :old] = self.matrix
-            grown[:, old:] = matrix
-            self.matrix = grown
-        self.cols = np.concatenate([self.cols, np.asarray(cols, dtype=np.int64)])
+            size, need = self.cols.size, self.cols.size + cols.size
+            capacity = 0 if self._store is None else self._store.shape[1]
+            if need > capacity:
+                most = self.max_bytes / (8.0 * self.n_samples)
+                grown = np.empty((self.n_samples, int(max(need, min(2 * capacity, most)))),
+                                 order="F")
+                if size:
+                    grown[:, :size] = self._store[:, :size]
+                self._store = grown
+            self._store[:, size:need] = matrix
+        self.cols = np.concatenate([self.cols, cols])
 
     def design(self, cols):
-        """``X[:, cols]`` (Fortran-ordered dense, or CSC) from the kept columns."""
-        if self.matrix is None or len(cols) == 0:
-            return np.zeros((self.n_samples, 0), order="F")
-        order = np.argsort(self.cols)
-        where = order[np.searchsorted(self.cols[order], cols)]
-        part = self.matrix[:, where]
+        """``X[:, cols]`` (a Fortran-ordered dense copy, or CSC) from the kept columns."""
+        part = self.matrix[:, self.positions(cols)]
         return sp.csc_matrix(part) if sp.issparse(part) else np.asfortranarray(part)
 
 

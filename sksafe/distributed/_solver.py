@@ -77,10 +77,11 @@ class CentralRows:
         self.y, self.sample_weight, self.s = y, sample_weight, s
         self.columns = columns
 
-    def block(self, cols):
-        """All rows of ``X[:, cols]`` as one :class:`~sksafe.distributed._tasks.RowBlock`,
-        for the block tasks to run on the driver (column ``i`` of it is ``cols[i]``)."""
-        kernel_X, matrix = kernel_design(self.columns.design(cols))
+    def block(self):
+        """All rows of the kept columns as one :class:`~sksafe.distributed._tasks.RowBlock`,
+        for the block tasks to run on the driver (column ``i`` of it is
+        ``columns.cols[i]``; no copy of dense columns)."""
+        kernel_X, matrix = kernel_design(self.columns.matrix)
         return _tasks.RowBlock(index=-1, X=kernel_X, X_matrix=matrix, y=self.y,
                                sample_weight=self.sample_weight, s=self.s)
 
@@ -126,8 +127,15 @@ class DistributedProblem:
         runtime = self.runtime
         units = np.ascontiguousarray(units, dtype=np.int64)
         factors = candidate.factors()
+        # a point the driver holds needs its per-block state for nothing else: one task
+        fused = candidate.local() is not None and candidate._points is None
 
         def build():
+            if fused:
+                return [runtime.submit(_tasks.block_point_correlations, k, runtime.blocks[k],
+                                       self.datafit, candidate.cols, candidate.coefs,
+                                       candidate.offset, self.y_offset, factors, units)
+                        for k in range(runtime.n_blocks)]
             points = candidate.points()
             return [runtime.submit(_tasks.block_correlations, k, runtime.blocks[k], points[k],
                                    factors, units) for k in range(runtime.n_blocks)]
@@ -182,10 +190,10 @@ class DualCandidate:
         if pb.central is None or not pb.central.columns.covers(self.cols):
             return None
         if self._local is None:
-            block = pb.central.block(self.cols)
+            block = pb.central.block()
             self._local = (block, _tasks.block_point(block, pb.datafit,
-                                                     np.arange(self.cols.size), self.coefs,
-                                                     self.offset, pb.y_offset))
+                                                     pb.central.columns.positions(self.cols),
+                                                     self.coefs, self.offset, pb.y_offset))
         return self._local
 
     def submit_summary(self):
@@ -479,16 +487,19 @@ class DistributedState:
                                 "columns", ws_size=ws.size)
             columns.add(new, sp.vstack(parts, format="csc") if sp.issparse(parts[0])
                         else np.vstack(parts))
+        # the problem on every kept column (no copy), solved over the working set: kept
+        # columns outside it are zero and stay so
+        kept = columns.cols
         solver = "cd" if pb.centre else "prox_newton"
-        _, state = local_state(columns.design(ws), pb.central.y, pb.central.sample_weight,
-                               pb.datafit, self.a[ws], self.b[ws], self.positive,
-                               pb.fit_intercept, solver, self.w[ws], self.intercept())
+        _, state = local_state(columns.matrix, pb.central.y, pb.central.sample_weight,
+                               pb.datafit, self.a[kept], self.b[kept], self.positive,
+                               pb.fit_intercept, solver, self.w[kept], self.intercept())
         if solver == "prox_newton":
             state.model_epochs = self.model_epochs
-        state.solve_subproblem(np.arange(ws.size), tol, budget)
+        state.solve_subproblem(columns.positions(ws), tol, budget)
         self.epochs += state.epochs
         self.model_epochs = getattr(state, "model_epochs", self.model_epochs)
-        self.w[ws] = state.w
+        self.w[kept] = state.w
         if pb.fit_intercept and not pb.centre:
             self.b0 = state.intercept()
         self._moved()
