@@ -4,7 +4,9 @@
     dense 2000 x 20000 L1 logistic regression and Lasso (20 true features), and a
     sparse (1 %) L1 logistic regression (200 true features), at alpha = alpha_max / 10,
     no intercept. Compared: single-machine sksafe, sksafe on row blocks and on column
-    blocks (2 worker processes), and dask-ml's ``LogisticRegression`` /
+    blocks (2 worker processes; row blocks also with every working set solved by
+    rounds over the blocks, ``central_max_bytes=0``, instead of on the driver),
+    and dask-ml's ``LogisticRegression`` /
     ``LinearRegression`` with ``solver="admm"`` and ``"proximal_grad"`` (defaults:
     ``max_iter=100``, ``tol=1e-4``; "raw" mode, ``fit_intercept=False`` and
     ``solver_kwargs={"normalize": False}``, so that dask-ml solves exactly
@@ -19,11 +21,16 @@
     each worker process reported.
 
 The data are generated *on the workers* (one block per worker, from a seed) and
-identically on the driver for the single-machine fits. Timings are wall-clock,
-one run each, on the machine described in the results file.
+identically on the driver for the single-machine fits. Timings are wall-clock
+(the median of ``--repeat`` runs, default one), on the machine described in the
+results file. Both sides are warmed up alike before they are timed: the
+single-machine side by its ``alpha_max`` and reference fits on the full data,
+the cluster by one full-size fit at ``tol=1e-2`` (Numba caches loaded and block
+memory touched on *both* workers).
 
-Run ``python benchmarks/bench_distributed.py [--quick]``; results go to
-``benchmarks/results/distributed_<date>.md``.
+Run ``python benchmarks/bench_distributed.py [--quick] [--parts a,c] [--repeat N]
+[--skip-dask-ml] [--print-only]``; results go to
+``benchmarks/results/distributed_<date>.md`` (``--print-only``: printed, no file).
 """
 import argparse
 import datetime
@@ -102,13 +109,24 @@ def certify(X, y, datafit, penalty, coef):
     return duality_gap(X, y, datafit, penalty, coef, 0.0, fit_intercept=False)[1]
 
 
-def run_sksafe_dask(client, X, y, datafit, penalty, layout, screening=True):
+def timed(repeat, fit):
+    """``(median seconds over repeat runs, result of the last run)`` of ``fit()``."""
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fit()
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)), result
+
+
+def run_sksafe_dask(client, X, y, datafit, penalty, layout, screening=True, repeat=1, tol=TOL,
+                    **options):
     from sksafe.distributed import solve_distributed
 
-    start = time.perf_counter()
-    res = solve_distributed(X, y, datafit, penalty, tol=TOL, fit_intercept=False,
-                            layout=layout, screening=screening, client=client)
-    return time.perf_counter() - start, res
+    return timed(repeat, lambda: solve_distributed(X, y, datafit, penalty, tol=tol,
+                                                   fit_intercept=False, layout=layout,
+                                                   screening=screening, client=client,
+                                                   **options))
 
 
 def run_dask_ml(X, y, kind, alpha, solver):
@@ -135,7 +153,7 @@ def run_dask_ml(X, y, kind, alpha, solver):
     return time.perf_counter() - start, np.asarray(est.coef_).ravel(), ""
 
 
-def part_a(client, quick):
+def part_a(client, quick, repeat=1, dask_ml=True):
     from sksafe.datafits import Logistic, Quadratic
     from sksafe.penalties import L1
     from sksafe.solvers import solve
@@ -162,25 +180,32 @@ def part_a(client, quick):
             rows.append((kind, method, seconds, gap / p0, (primal - p_star) / p_star, support,
                          note))
 
-        solve(X_local[:50], y[:50], datafit, penalty, fit_intercept=False, tol=TOL)  # JIT
-        start = time.perf_counter()
-        single = solve(X_local, y, datafit, penalty, fit_intercept=False, tol=TOL)
-        record("sksafe, one process", time.perf_counter() - start, single.coef)
-        run_sksafe_dask(client, X_rows[:100], y[:100], datafit, penalty, "rows")  # JIT on workers
-        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows")
+        seconds, single = timed(repeat, lambda: solve(X_local, y, datafit, penalty,
+                                                      fit_intercept=False, tol=TOL))
+        record("sksafe, one process", seconds, single.coef)
+        # warm-up as the single-machine side had (its alpha_max and reference fits)
+        run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows", tol=1e-2)
+        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
+                                       repeat=repeat)
         record("sksafe-dask, row blocks", seconds, res.coef, f"{res.communication.n_rounds} rounds")
         ledgers[(kind, "rows", True)] = res.communication
         seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
-                                       screening=False)
+                                       screening=False, repeat=repeat)
         record("sksafe-dask, row blocks, no screening", seconds, res.coef,
                f"{res.communication.n_rounds} rounds")
         ledgers[(kind, "rows", False)] = res.communication
+        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
+                                       repeat=repeat, central_max_bytes=0)
+        record("sksafe-dask, row blocks, working sets by rounds", seconds, res.coef,
+               f"{res.communication.n_rounds} rounds")
         if X_cols is not None:
-            seconds, res = run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns")
+            run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns", tol=1e-2)
+            seconds, res = run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns",
+                                           repeat=repeat)
             record("sksafe-dask, column blocks", seconds, res.coef,
                    f"{res.communication.n_rounds} rounds")
             ledgers[(kind, "columns", True)] = res.communication
-        for solver in ("admm", "proximal_grad"):
+        for solver in ("admm", "proximal_grad") if dask_ml else ():
             if kind == "sparse":
                 rows.append((kind, f"dask-ml {solver}", None, None, None, None,
                              "scipy.sparse chunks fail in dask-ml (notes §1.1)"))
@@ -249,7 +274,7 @@ def part_c(quick):
     return out
 
 
-def write_results(rows, table, ledgers, big, quick):
+def write_results(rows, table, ledgers, big, quick, print_only=False):
     date = datetime.date.today().isoformat()
     path = HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md"
     lines = [f"# Distributed fitting on Dask ({date})", "",
@@ -295,8 +320,9 @@ def write_results(rows, table, ledgers, big, quick):
         lines.append(f"| {layout} | {n} | {p} | {limit} | {fmt_time(seconds, 0)} | {gap:.1e} | "
                      f"{support} | {causal} | {', '.join(f'{v:.0f}' for v in peaks)} | "
                      f"{ledger.n_rounds} | {ledger.bytes_received:,} |")
-    path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if not print_only:
+        path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -304,15 +330,29 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-large", action="store_true", help="skip part (c)")
+    parser.add_argument("--parts", default="a,c",
+                        help="parts to run, comma-separated: a (with b), c (default a,c)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="timed runs per entry of (a); the median is reported")
+    parser.add_argument("--skip-dask-ml", action="store_true", help="no dask-ml fits in (a)")
+    parser.add_argument("--print-only", action="store_true",
+                        help="print the tables, write no results file")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if args.skip_large:
+        parts.discard("c")
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        rows, table, ledgers = part_a(client, args.quick)
-    write_results(rows, table, ledgers, [], args.quick)  # (a) and (b) kept if (c) fails
-    if not args.skip_large:
-        write_results(rows, table, ledgers, part_c(args.quick), args.quick)
+    rows, table, ledgers = [], [], {}
+    if "a" in parts:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            rows, table, ledgers = part_a(client, args.quick, args.repeat,
+                                          dask_ml=not args.skip_dask_ml)
+        # (a) and (b) kept if (c) fails
+        write_results(rows, table, ledgers, [], args.quick, args.print_only)
+    if "c" in parts:
+        write_results(rows, table, ledgers, part_c(args.quick), args.quick, args.print_only)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,19 @@ def _penalty(kind, alpha):
             "positive": L1(alpha, positive=True)}[kind]
 
 
+def _assert_same_coef(result, single, penalty):
+    """Coefficients equal to 1e-8 relative, same support."""
+    scale = max(np.linalg.norm(single.coef), 1.0)
+    # both points are within sqrt(2 G / mu) of the optimum when the L2 part makes P
+    # mu-strongly convex; the L1-only problems here converge much further than that bound
+    _, b = penalty.l1_l2_weights(single.coef.shape[0])
+    bound = 1e-8 * scale
+    if b[0] > 0:
+        bound = max(bound, 2 * np.sqrt(2 * (result.gap + single.gap) / b[0]))
+    assert np.linalg.norm(result.coef - single.coef) <= bound
+    np.testing.assert_array_equal(result.coef != 0, single.coef != 0)
+
+
 @pytest.mark.parametrize("loss, pen, sparse, rows, fit_intercept", CASES)
 def test_same_solution_as_one_machine(client, loss, pen, sparse, rows, fit_intercept):
     X, y = _problem(loss, sparse=sparse)
@@ -100,15 +113,7 @@ def test_same_solution_as_one_machine(client, loss, pen, sparse, rows, fit_inter
     assert result.converged and result.relative_gap <= tol
     assert abs(result.primal - single.primal) <= tol * single.primal_zero
     assert result.primal_zero == pytest.approx(single.primal_zero, rel=1e-12)
-    scale = max(np.linalg.norm(single.coef), 1.0)
-    # both points are within sqrt(2 G / mu) of the optimum when the L2 part makes P
-    # mu-strongly convex; the L1-only problems here converge much further than that bound
-    _, b = penalty.l1_l2_weights(X.shape[1])
-    bound = 1e-8 * scale
-    if b[0] > 0:
-        bound = max(bound, 2 * np.sqrt(2 * (result.gap + single.gap) / b[0]))
-    assert np.linalg.norm(result.coef - single.coef) <= bound
-    np.testing.assert_array_equal(result.coef != 0, single.coef != 0)
+    _assert_same_coef(result, single, penalty)
     assert result.intercept == pytest.approx(single.intercept, rel=1e-7, abs=1e-8)
     # the gap the solver reports, recomputed independently (tests/conftest.py)
     if loss in ("quadratic", "logistic", "huber"):
@@ -118,6 +123,70 @@ def test_same_solution_as_one_machine(client, loss, pen, sparse, rows, fit_inter
         assert rel <= 1e-12
     dual = result.dual_point.compute()
     assert dual.shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("loss, pen, sparse, rows, fit_intercept", [
+    ("quadratic", "enet", True, (40, 50), True),
+    ("logistic", "l1", False, (30, 25, 35), True),
+    ("poisson", "positive", True, (50, 40), False),
+])
+@pytest.mark.parametrize("budget", ["none", "small"])
+def test_working_sets_solved_by_rounds_same_solution(client, loss, pen, sparse, rows,
+                                                     fit_intercept, budget):
+    """Working sets above the driver's byte budget are solved by rounds over the blocks
+    (Gram / proximal Newton models); with a budget of a few columns a fit switches
+    between the driver's solve and the rounds, and drops cached columns."""
+    X, y = _problem(loss, sparse=sparse)
+    datafit, penalty = DATAFITS[loss], _penalty(pen, ALPHA[loss])
+    tol = 1e-12
+    single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol)
+    n = X.shape[0]
+    max_bytes = 0 if budget == "none" else 8 * n * (3 + 24)  # target, weights, 24 columns
+    result = solve_distributed(_dask(X, rows), y, datafit, penalty, tol=tol,
+                               fit_intercept=fit_intercept, central_max_bytes=max_bytes)
+    assert result.converged and result.relative_gap <= tol
+    assert abs(result.primal - single.primal) <= tol * single.primal_zero
+    _assert_same_coef(result, single, penalty)
+    kinds = result.communication.summary()
+    by_rounds = "gram" if loss == "quadratic" else "newton_model"
+    assert by_rounds in kinds
+    if budget == "none":
+        assert "columns" not in kinds
+    else:
+        assert "columns" in kinds
+        ws_sizes = [r["ws_size"] for r in result.communication.rounds
+                    if r["kind"] == "columns"]
+        assert max(ws_sizes) <= 24
+
+
+def test_working_set_columns_travel_once(client, monkeypatch):
+    """The driver fetches each working-set column once (``n`` floats), and solves the
+    working sets without further rounds: two rounds per outer iteration at most."""
+    from sksafe.distributed import _tasks
+
+    X, y = _problem("logistic", n=120, p=300, seed=22)
+    submit, requested = _runtime.BlockRuntime.submit, []
+
+    def recorded_submit(self, func, k, *args, **kwargs):
+        if func is _tasks.fetch_columns and k == 0:
+            requested.append(np.asarray(args[1]).copy())
+        return submit(self, func, k, *args, **kwargs)
+
+    monkeypatch.setattr(_runtime.BlockRuntime, "submit", recorded_submit)
+    result = solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), tol=1e-10)
+    single = solve(X, y, Logistic(), L1(0.02), tol=1e-10)
+    _assert_same_coef(result, single, L1(0.02))
+    rounds = result.communication.rounds
+    assert {r["kind"] for r in rounds} == {"setup", "correlations", "columns"}
+    fetched = np.concatenate(requested)
+    assert np.unique(fetched).size == fetched.size  # no column twice
+    assert np.all(np.isin(np.flatnonzero(result.coef), fetched))
+    # floats received: the blocks' rows of the fetched columns, nothing else
+    columns = [r for r in rounds if r["kind"] == "columns"]
+    assert sum(r["floats_received"] for r in columns) == X.shape[0] * fetched.size
+    assert len(rounds) <= 3 + 2 * result.n_iter
+    with pytest.raises(ValueError, match="central_max_bytes"):
+        solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), central_max_bytes=-1)
 
 
 def test_sample_weights_and_weighted_l1(client):
@@ -192,10 +261,14 @@ def test_no_block_moves_between_workers(client):
     def outgoing(dask_worker):
         return dask_worker.transfer_outgoing_bytes_total
 
-    before = sum(client.run(outgoing).values())
+    def incoming(dask_worker):  # fetches of a worker from another worker
+        return dask_worker.state.transfer_incoming_count_total
+
+    before, fetches = sum(client.run(outgoing).values()), sum(client.run(incoming).values())
     solve_distributed(Xd, y, Quadratic(), L1(0.05), tol=1e-8)
     moved = sum(client.run(outgoing).values()) - before
     assert moved < 200 * 500 * 8 / 4  # far less than one block (800 kB)
+    assert sum(client.run(incoming).values()) == fetches
 
 
 def test_estimators_fit_and_predict_dask_arrays(client):
@@ -301,7 +374,7 @@ def test_closed_or_missing_client(monkeypatch):
 def test_round_timeout_is_bounded(client, monkeypatch):
     X, y = _problem("quadratic", seed=13)
 
-    def slow_moments(block):
+    def slow_moments(block, *args):
         time.sleep(3)
 
     monkeypatch.setattr("sksafe.distributed._tasks.block_moments", slow_moments)
@@ -323,13 +396,14 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
         Xd = (_dask(X, (100, 100)) if layout == "rows"
               else da.from_array(X, chunks=(200, 150)))
         reference = solve_distributed(Xd, y, Logistic(), L1(0.02), tol=1e-9)
+        kill_at = reference.communication.n_rounds // 2  # mid-fit
         pids = c.run(os.getpid)
         gather = _runtime.BlockRuntime.gather
         state = {"rounds": 0, "killed": None}
 
         def gather_then_kill(self, futures, kind, **meta):
             state["rounds"] += 1
-            if state["rounds"] == (12 if layout == "rows" else 5):
+            if state["rounds"] == kill_at:
                 owner = self.owners[0]
                 state["killed"] = owner
                 os.kill(pids[owner], signal.SIGKILL)

@@ -6,9 +6,11 @@ import numpy as np
 
 from ..datafits.base import BaseDatafit
 from . import _tasks
+from ._central import WorkingColumns, central_budget
 from ._columns import column_runtime, solve_on_columns
 from ._runtime import BlockRuntime
-from ._solver import DistributedProblem, _sum_in_order, distributed_alpha_max, solve_on_blocks
+from ._solver import (CentralRows, DistributedProblem, _sum_in_order, distributed_alpha_max,
+                      solve_on_blocks)
 
 
 def get_client(client=None):
@@ -136,12 +138,15 @@ def _check_blocks(X, y, sample_weight, layout="auto"):
     return X, y, sample_weight, layout
 
 
-def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_retries, timeout):
+def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_retries, timeout,
+                  central_max_bytes=None):
     """Prepare the blocks on the workers and reduce the global statistics of the problem.
 
     Two rounds: the block moments (rows, weight sums, weighted column sums and
-    target sum), then the weighted squared column norms, raw and centred at the
-    global means (the centred ones in a second pass: no cancellation).
+    target sum, and the target and weights themselves when the driver may solve
+    working sets: see :mod:`sksafe.distributed._central`), then the weighted
+    squared column norms, raw and centred at the global means (the centred ones
+    in a second pass: no cancellation).
     """
     import dask
 
@@ -153,7 +158,12 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     blocks = client.compute([prepare(xp, yp, wp, datafit, k)
                              for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))])
     runtime = BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout)
-    moments = runtime.run(lambda: [runtime.submit(_tasks.block_moments, k, runtime.blocks[k])
+    n_samples = X.shape[0]
+    budget = central_budget(client, central_max_bytes)
+    # target, weights and one column: below that the driver never solves a working set
+    samples = 3 * 8 * n_samples <= budget
+    moments = runtime.run(lambda: [runtime.submit(_tasks.block_moments, k, runtime.blocks[k],
+                                                  samples)
                                    for k in range(runtime.n_blocks)], "setup")
     total_weight = _sum_in_order([m[1] for m in moments])
     if not total_weight > 0:
@@ -177,17 +187,24 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
         centred_sq[centred_sq <= 1e-13 * raw_sq] = 0.0  # constant columns, as on one machine
     else:
         centred_sq = raw_sq
-    problem = DistributedProblem(runtime, datafit, n_samples=X.shape[0], n_features=n_features,
+    central = None
+    if samples:
+        raw_weights = np.concatenate([m[5] for m in moments])
+        central = CentralRows(np.concatenate([m[4] for m in moments]), raw_weights,
+                              raw_weights / total_weight,
+                              WorkingColumns(n_samples, budget - 3 * 8 * n_samples))
+    problem = DistributedProblem(runtime, datafit, n_samples=n_samples, n_features=n_features,
                                  x_mean=x_mean, y_offset=y_offset,
                                  screen_norms=np.sqrt(centred_sq),
                                  fit_intercept=bool(fit_intercept),
-                                 block_sizes=[int(m[0]) for m in moments])
+                                 block_sizes=[int(m[0]) for m in moments], central=central)
     return problem
 
 
 def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
                       tol=1e-4, max_iter=100, max_epochs=50_000, p0=10, screening=True,
-                      verbose=0, client=None, layout="auto", max_retries=3, timeout=600.0):
+                      verbose=0, client=None, layout="auto", max_retries=3, timeout=600.0,
+                      central_max_bytes=None):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` on a Dask cluster, to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` (weights normalised to sum to one) and
@@ -222,6 +239,15 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         Replays of a round that failed because a worker died.
     timeout : float, default=600
         Seconds any single round may take (no wait is unbounded).
+    central_max_bytes : float, default=None
+        Row blocks: largest size, in bytes, of the working-set columns ``X[:, W]``
+        that the driver fetches to solve the working-set problem itself with the
+        single-machine solver (counted as ``8 n |W|``, dense float64, whatever the
+        storage). ``None`` means 256 MiB; either way at most a quarter of the
+        smallest worker memory limit. Larger working sets are solved by rounds
+        over the blocks (least-squares Gram, proximal Newton models); ``0`` always
+        does so. The target and the weights (``n`` floats each) come to the driver
+        when the budget holds them.
 
     Returns
     -------
@@ -242,7 +268,8 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         return solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty,
                                 fit_intercept=fit_intercept, **options)
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
-                            max_retries=max_retries, timeout=timeout)
+                            max_retries=max_retries, timeout=timeout,
+                            central_max_bytes=central_max_bytes)
     result = solve_on_blocks(problem, penalty, **options)
     result.dual_point = result.dual_point.to_dask_array()
     result.communication = problem.runtime.ledger
@@ -251,13 +278,15 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
 
 def path_distributed(X, y, datafit, penalty, alphas, *, sample_weight=None, fit_intercept=True,
                      tol=1e-4, max_iter=100, max_epochs=50_000, p0=10, screening=True,
-                     client=None, max_retries=3, timeout=600.0, progress=None):
+                     client=None, max_retries=3, timeout=600.0, progress=None,
+                     central_max_bytes=None):
     """A regularisation path on row blocks: the blocks are prepared once, each fit
     starts from the previous solution and its dual point (sequential screening).
 
     ``alphas`` is a decreasing grid, or a callable ``alpha_max -> grid`` (the
-    automatic grid needs ``alpha_max``, known after the first reduction).
-    Returns a :class:`sksafe.paths.PathResult` whose ``communication`` attribute
+    automatic grid needs ``alpha_max``, known after the first reduction);
+    ``central_max_bytes`` as in :func:`solve_distributed` (the working-set columns
+    stay on the driver from one fit to the next). Returns a :class:`sksafe.paths.PathResult` whose ``communication`` attribute
     lists one ledger for the whole path.
     """
     from ..paths._path import run_path
@@ -266,7 +295,8 @@ def path_distributed(X, y, datafit, penalty, alphas, *, sample_weight=None, fit_
     X, y, sample_weight, _ = _check_blocks(X, y, sample_weight, "rows")
     check_supported(datafit, penalty, "rows")
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
-                            max_retries=max_retries, timeout=timeout)
+                            max_retries=max_retries, timeout=timeout,
+                            central_max_bytes=central_max_bytes)
     if callable(alphas):
         alphas = alphas(distributed_alpha_max(problem, penalty))
 

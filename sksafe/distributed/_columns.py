@@ -41,14 +41,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..penalties._kernels import conjugate_sum, dual_scaling, effective_correlations
 from ..penalties.base import as_box
-from ..screening.gap_safe import (SeparableGeometry, gap_safe_radius, screening_priorities,
-                                  sphere_test)
+from ..screening.gap_safe import gap_safe_radius, screening_priorities, sphere_test
 from ..solvers._design import centred_sq_norms, xt_dot
-from ..solvers._problem import kernel_design, make_problem
-from ..solvers.working_set import (NOT_SCREENED, SolveResult, _make_state, _outer_loop,
-                                   resolve_solver)
+from ..solvers._problem import kernel_design
+from ..solvers.working_set import NOT_SCREENED, SolveResult, _outer_loop, resolve_solver
+from ._central import WorkingColumns, local_state
 from ._runtime import BlockRuntime
-from ._tasks import check_block_design
+from ._tasks import check_block_design, fetch_columns
 
 
 # ---------------------------------------------------------------------------------------
@@ -177,14 +176,6 @@ def column_screen_report(state):
     return state.corr
 
 
-def fetch_columns(block, local):
-    """The columns ``local`` of the block (dense float64 or CSC)."""
-    part = block.X_matrix[:, local]
-    if sp.issparse(part):
-        return sp.csc_matrix(part, dtype=np.float64)
-    return np.asarray(part, dtype=np.float64)
-
-
 # ---------------------------------------------------------------------------------------
 # driver side
 # ---------------------------------------------------------------------------------------
@@ -204,7 +195,7 @@ class ColumnBlockSolver:
         self.positive = bool(penalty.positive)
         self.lower, self.upper = as_box(self.positive, self.n_features)
         self.states = None
-        self.columns = {}  # cached working-set columns, global index -> column
+        self.columns = WorkingColumns(y.shape[0])  # the working-set columns seen so far
 
     def _blocks_of(self, cols):
         """Split sorted global indices by block: ``[(k, local indices)]``."""
@@ -244,35 +235,22 @@ class ColumnBlockSolver:
                        for k in range(rt.n_blocks)]
 
     # -- the working-set problem on the driver ---------------------------------------------
-    def _design(self, ws):
-        cols = [self.columns[j] for j in ws]
-        if not cols:
-            return np.zeros((self.y.shape[0], 0))
-        if sp.issparse(cols[0]):
-            return sp.hstack(cols, format="csc")
-        return np.asfortranarray(np.column_stack(cols))
-
     def _fetch(self, ws):
-        new = np.array([j for j in ws if j not in self.columns], dtype=np.int64)
+        new = self.columns.missing(ws)
         if new.size == 0:
             return
         rt = self.runtime
-        parts = self._blocks_of(new)
+        parts = [(k, local) for k, local in self._blocks_of(new) if local.size]
         fetched = rt.run(lambda: [rt.submit(fetch_columns, k, rt.blocks[k], local)
                                   for k, local in parts], "columns", ws_size=ws.size)
-        for (k, local), block in zip(parts, fetched):
-            for i, j in enumerate(local + self.starts[k]):
-                self.columns[int(j)] = block[:, [i]] if sp.issparse(block) else block[:, i]
+        stack = sp.hstack if sp.issparse(fetched[0]) else np.hstack
+        self.columns.add(np.concatenate([local + self.starts[k] for k, local in parts]),
+                         stack(fetched))
 
     def _local_state(self, ws, coef, intercept):
-        problem = make_problem(self._design(ws), self.y, self.sample_weight, self.datafit,
-                               self.fit_intercept)
-        a, b = self.a[ws], self.b[ws]
-        geometry = SeparableGeometry(problem, self.datafit, a, b, self.positive,
-                                     np.zeros(0, dtype=np.int64))
-        state = _make_state(self.solver, problem, self.datafit, a, b, self.positive,
-                            np.zeros(0, dtype=np.int64), coef, intercept)
-        return geometry, state
+        return local_state(self.columns.design(ws), self.y, self.sample_weight, self.datafit,
+                           self.a[ws], self.b[ws], self.positive, self.fit_intercept,
+                           self.solver, coef, intercept)
 
     # -- rounds ----------------------------------------------------------------------------
     def _correlate(self, theta, everything=False, unit_weights=None):

@@ -10,13 +10,19 @@ subproblem, final full-problem certificate. What changes is where the data are:
   restricted to the unscreened set ``S``: screening shrinks both the message and
   the per-block work from ``p`` to ``|S|`` (the idea of Distributed Dynamic Safe
   Screening, Bao, Wu, Xian & Huang, arXiv:2204.10981);
-* the least-squares subproblem is solved on the driver from the working set's Gram
-  matrix ``X_W^T S X_W`` (one reduction, cached across iterations, only new rows
-  fetched) by :func:`sksafe.solvers._gram_kernels.gram_cd` down to its own duality gap;
-* the other datafits take proximal Newton steps (Lee, Sun & Saunders, SIAM J.
-  Optim. 2014): each step is one reduction for the Hessian-weighted Gram and
-  gradient on the working set, a model solve on the driver, and one round
-  that evaluates the whole backtracking line search at once.
+* the working-set subproblem is solved on the driver by the single-machine solver
+  state (coordinate descent, proximal Newton) from the columns ``X[:, W]``, fetched
+  once (one round per outer iteration for the new columns) while they fit the byte
+  budget of :mod:`sksafe.distributed._central`; the driver then also holds the
+  target and weights, and evaluates the loss, the dual value and the intercept's
+  Newton steps of points supported on those columns without any round;
+* above the budget, the least-squares subproblem is solved on the driver from the
+  working set's Gram matrix ``X_W^T S X_W`` (one reduction, cached across
+  iterations, only new rows fetched) by :func:`sksafe.solvers._gram_kernels.gram_cd`
+  down to its own duality gap, and the other datafits take proximal Newton steps
+  (Lee, Sun & Saunders, SIAM J. Optim. 2014): each step is one reduction for the
+  Hessian-weighted Gram and gradient on the working set, a model solve on the
+  driver, and one round that evaluates the whole backtracking line search at once.
 
 The stopping rule is the relative duality gap of the whole problem,
 ``G <= tol * P(0)``, with the same dual point, scaling and reference ``P(0)`` as
@@ -31,9 +37,11 @@ from ..datafits.base import zero_sum_factors
 from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
 from ..screening.gap_safe import SeparableGeometry
 from ..solvers._gram_kernels import gram_cd
+from ..solvers._problem import kernel_design
 from ..solvers._states import CURVATURE_FLOOR, ProxNewtonState
 from ..solvers.working_set import NOT_SCREENED, _outer_loop, certify
 from . import _tasks
+from ._central import local_state
 
 #: step sizes of one line-search round (the single-machine search tries 1, 1/2, ...)
 LINE_SEARCH_BATCH = 4
@@ -54,16 +62,43 @@ def _dense(gram):
     return gram.toarray() if sp.issparse(gram) else gram
 
 
+class CentralRows:
+    """What the driver holds to solve working sets itself (:mod:`sksafe.distributed._central`).
+
+    Attributes
+    ----------
+    y, sample_weight, s : ndarray of shape (n_samples,)
+        Validated target, raw and normalised weights of all rows, in block order.
+    columns : WorkingColumns
+        The working-set columns fetched so far (all rows).
+    """
+
+    def __init__(self, y, sample_weight, s, columns):
+        self.y, self.sample_weight, self.s = y, sample_weight, s
+        self.columns = columns
+
+    def block(self):
+        """All rows of the kept columns as one :class:`~sksafe.distributed._tasks.RowBlock`,
+        for the block tasks to run on the driver (column ``i`` of it is
+        ``columns.cols[i]``; no copy of dense columns)."""
+        kernel_X, matrix = kernel_design(self.columns.matrix)
+        return _tasks.RowBlock(index=-1, X=kernel_X, X_matrix=matrix, y=self.y,
+                               sample_weight=self.sample_weight, s=self.s)
+
+
 class DistributedProblem:
     """A validated problem whose rows live on the workers, with its global statistics.
 
     The attributes the geometry reads mirror :class:`sksafe.solvers.Problem`
-    (``screen_norms``, ``n_features``, ``gamma``, ``fit_intercept``, ``x_offset``).
+    (``screen_norms``, ``n_features``, ``gamma``, ``fit_intercept``, ``x_offset``);
+    ``central`` is a :class:`CentralRows`, or ``None`` when the driver never solves
+    working sets itself.
     """
 
     def __init__(self, runtime, datafit, *, n_samples, n_features, x_mean, y_offset,
-                 screen_norms, fit_intercept, block_sizes):
+                 screen_norms, fit_intercept, block_sizes, central=None):
         self.runtime = runtime
+        self.central = central
         self.datafit = datafit
         self.n_samples, self.n_features = n_samples, n_features
         self.x_mean = x_mean
@@ -92,8 +127,15 @@ class DistributedProblem:
         runtime = self.runtime
         units = np.ascontiguousarray(units, dtype=np.int64)
         factors = candidate.factors()
+        # a point the driver holds needs its per-block state for nothing else: one task
+        fused = candidate.local() is not None and candidate._points is None
 
         def build():
+            if fused:
+                return [runtime.submit(_tasks.block_point_correlations, k, runtime.blocks[k],
+                                       self.datafit, candidate.cols, candidate.coefs,
+                                       candidate.offset, self.y_offset, factors, units)
+                        for k in range(runtime.n_blocks)]
             points = candidate.points()
             return [runtime.submit(_tasks.block_correlations, k, runtime.blocks[k], points[k],
                                    factors, units) for k in range(runtime.n_blocks)]
@@ -129,6 +171,7 @@ class DualCandidate:
         self.quadratic_terms = None
         self._points, self._generation = None, None
         self._summary, self._factors, self._model = None, None, None
+        self._local = None
 
     def points(self):
         """Per-block futures of the point (resubmitted after a recovery)."""
@@ -139,6 +182,19 @@ class DualCandidate:
                             for k in range(runtime.n_blocks)]
             self._generation = runtime.generation
         return self._points
+
+    def local(self):
+        """``(block, point)``: the point on the driver's rows (:class:`CentralRows`), or
+        ``None`` when the driver lacks some of its columns."""
+        pb = self.problem
+        if pb.central is None or not pb.central.columns.covers(self.cols):
+            return None
+        if self._local is None:
+            block = pb.central.block()
+            self._local = (block, _tasks.block_point(block, pb.datafit,
+                                                     pb.central.columns.positions(self.cols),
+                                                     self.coefs, self.offset, pb.y_offset))
+        return self._local
 
     def submit_summary(self):
         """Futures of the per-block summaries (see :meth:`summary`), for a combined round."""
@@ -153,7 +209,11 @@ class DualCandidate:
     def summary(self):
         """``(F(z), positive mass, negative mass, sum of f'')`` of the point, by one reduction."""
         if self._summary is None:
-            self.store_summary(self.problem.runtime.run(self.submit_summary, "point"))
+            local = self.local()
+            if local is not None:
+                self.store_summary([_tasks.point_summary(*local, self.problem.datafit)])
+            else:
+                self.store_summary(self.problem.runtime.run(self.submit_summary, "point"))
         return self._summary
 
     def submit_model(self, ws):
@@ -208,6 +268,7 @@ class DualCandidate:
                                self.scale * float(kappa))
         scaled._points, scaled._generation = self._points, self._generation
         scaled._summary, scaled._factors = self._summary, self._factors
+        scaled._local = self._local
         return scaled
 
     def unscaled(self):
@@ -242,6 +303,9 @@ class DistributedGeometry(SeparableGeometry):
             ty, tt = theta.quadratic_terms
             return kappa * ty - 0.5 * kappa * kappa * tt
         runtime, factors = pb.runtime, theta.factors()
+        local = theta.local()
+        if local is not None:
+            return _tasks.block_dual_value(*local, factors, kappa, pb.datafit)
 
         def build():
             points = theta.points()
@@ -351,11 +415,20 @@ class DistributedState:
         The first round also computes, speculatively, the summary of ``trial`` (the
         point of the full step) and, with ``ws``, its Newton model: when the full
         step is taken, as it mostly is, the next iteration needs no round of its own.
+        A step along the intercept alone (no ``cols``) of a point the driver holds
+        (:meth:`DualCandidate.local`) is searched on the driver, without rounds.
         """
         runtime, pb = self.problem.runtime, self.problem
+        local = candidate.local() if cols.size == 0 else None
         t = 1.0
         while t > smallest:
             steps = [t * 0.5 ** k for k in range(LINE_SEARCH_BATCH) if t * 0.5 ** k > smallest]
+            if local is not None:
+                slope_0, losses, slopes = _tasks.block_line_search(*local, pb.datafit, cols,
+                                                                   delta, delta_b, steps)
+                yield slope_0, steps, losses, slopes
+                t = steps[-1] * 0.5
+                continue
             first = t == 1.0 and trial is not None
 
             def build():
@@ -380,10 +453,56 @@ class DistributedState:
 
     # -- subproblems -------------------------------------------------------------------
     def solve_subproblem(self, ws, tol, budget):
+        central = self.problem.central
+        if central is not None and central.columns.fits(ws.size):
+            self._central_subproblem(ws, tol, budget)
+            return None
         if self.problem.centre:
             self._least_squares_subproblem(ws, tol, budget)
             return None
         return self._prox_newton_subproblem(ws, tol, budget)
+
+    def _check_support(self, ws):
+        if np.any(self.w[np.setdiff1d(np.flatnonzero(self.w), ws)]):
+            raise RuntimeError("a non-zero coefficient is outside the working set")
+
+    def _central_subproblem(self, ws, tol, budget):
+        """The single-machine subproblem solve on the driver, from the columns ``X[:, ws]``.
+
+        New columns come in one round (``"columns"`` in the ledger: each block sends
+        its rows of them); the state is the single-machine one
+        (:class:`~sksafe.solvers._states.QuadraticCDState` or
+        :class:`~sksafe.solvers._states.ProxNewtonState`) on the working set, run by
+        its own ``solve_subproblem`` exactly as on one machine. Its adaptive Newton
+        model budget carries over from one outer iteration to the next.
+        """
+        pb, runtime = self.problem, self.problem.runtime
+        columns = pb.central.columns
+        self._check_support(ws)
+        new = columns.missing(ws)
+        if new.size:
+            parts = runtime.run(lambda: [runtime.submit(_tasks.fetch_columns, k,
+                                                        runtime.blocks[k], new)
+                                         for k in range(runtime.n_blocks)],
+                                "columns", ws_size=ws.size)
+            columns.add(new, sp.vstack(parts, format="csc") if sp.issparse(parts[0])
+                        else np.vstack(parts))
+        # the problem on every kept column (no copy), solved over the working set: kept
+        # columns outside it are zero and stay so
+        kept = columns.cols
+        solver = "cd" if pb.centre else "prox_newton"
+        _, state = local_state(columns.matrix, pb.central.y, pb.central.sample_weight,
+                               pb.datafit, self.a[kept], self.b[kept], self.positive,
+                               pb.fit_intercept, solver, self.w[kept], self.intercept())
+        if solver == "prox_newton":
+            state.model_epochs = self.model_epochs
+        state.solve_subproblem(columns.positions(ws), tol, budget)
+        self.epochs += state.epochs
+        self.model_epochs = getattr(state, "model_epochs", self.model_epochs)
+        self.w[kept] = state.w
+        if pb.fit_intercept and not pb.centre:
+            self.b0 = state.intercept()
+        self._moved()
 
     def _gram_of(self, ws):
         """Centred ``X_W^T S X_W`` and ``X_W^T S y_c``, fetching only rows not cached yet."""
@@ -417,8 +536,7 @@ class DistributedState:
 
     def _least_squares_subproblem(self, ws, tol, budget):
         pb = self.problem
-        if np.any(self.w[np.setdiff1d(np.flatnonzero(self.w), ws)]):
-            raise RuntimeError("a non-zero coefficient is outside the working set")
+        self._check_support(ws)
         gram, rhs = self._gram_of(ws)
         u = self.w[ws].copy()
         yy = 2.0 * pb.primal_zero_loss  # ||y_c||_s^2: the loss at w = 0 is half of it

@@ -92,12 +92,14 @@ def prepare_block(X, y, sample_weight, datafit, index):
     return RowBlock(index=index, X=kernel_X, X_matrix=matrix, y=y, sample_weight=sample_weight)
 
 
-def block_moments(block):
-    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``)."""
+def block_moments(block, samples=False):
+    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``), and with
+    ``samples`` its target and raw weights (for a driver that solves working sets)."""
     sw = block.sample_weight
     col_sums = np.empty(block.n_features)
     xt_dot(block.X, sw, np.arange(block.n_features), col_sums)
-    return block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y)
+    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y))
+    return moments + (block.y, sw) if samples else moments
 
 
 def normalise_block(block, total_weight):
@@ -182,6 +184,17 @@ def block_correlations(block, point, factors, cols):
             float(np.sum(theta[positive] ** 2 / s[positive])))
 
 
+def block_point_correlations(block, datafit, cols, coefs, offset, y_offset, factors, units):
+    """:func:`block_correlations` of the point :func:`block_point` computes, in one task.
+
+    For a point whose per-block state no later round needs (the driver evaluates
+    its loss and dual value itself): one task per block instead of two chained
+    ones, whose hand-over through the scheduler costs about as much as the round.
+    """
+    point = block_point(block, datafit, cols, coefs, offset, y_offset)
+    return block_correlations(block, point, factors, units)
+
+
 def block_dual_value(block, point, factors, kappa, datafit):
     """``-sum_{i in block} s_i f*(-kappa theta_i / s_i)``."""
     return float(datafit.dual_value(kappa * _scaled_theta(point, factors), point.target,
@@ -248,6 +261,18 @@ def block_line_search(block, point, datafit, cols, delta, delta_b, steps):
         datafit.raw_grad(trial, point.target, block.s, grad)
         slopes[k] = grad @ direction
     return float(-point.theta @ direction), losses, slopes
+
+
+def fetch_columns(block, cols):
+    """The block's entries of the columns ``cols`` (dense float64, or CSC), for the driver.
+
+    A row block gives its rows of the working-set columns, a column block all rows
+    of its own columns.
+    """
+    part = block.X_matrix[:, cols]
+    if sp.issparse(part):
+        return sp.csc_matrix(part, dtype=np.float64)
+    return np.asarray(part, dtype=np.float64)
 
 
 def block_dual_vector(point, factors, scale):
