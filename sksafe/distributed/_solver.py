@@ -9,7 +9,12 @@ subproblem, final full-problem certificate. What changes is where the data are:
 * the geometry's correlations ``X_S^T theta`` are one reduction over blocks,
   restricted to the unscreened set ``S``: screening shrinks both the message and
   the per-block work from ``p`` to ``|S|`` (the idea of Distributed Dynamic Safe
-  Screening, Bao, Wu, Xian & Huang, arXiv:2204.10981);
+  Screening, Bao, Wu, Xian & Huang, arXiv:2204.10981). Blocks are not compacted
+  to their unscreened columns: they are stored column by column (Fortran or
+  CSC), so a pass over ``S`` already touches only the entries of ``S`` and skips
+  the others at no cost (compaction pays off for row-major storage), and the final
+  certificate correlates the dual point with *every* column, so a screened column
+  cannot be dropped from the worker's memory either;
 * the working-set subproblem is solved on the driver by the single-machine solver
   state (coordinate descent, proximal Newton) from the columns ``X[:, W]``, fetched
   once (one round per outer iteration for the new columns) while they fit the byte
