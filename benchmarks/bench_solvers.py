@@ -481,6 +481,12 @@ def machine_info(blas_threads):
         except ImportError:
             info[name] = "not installed"
     commit = ""
+    # the git commit describes the timed code only if sksafe is imported from this checkout
+    # (a non-editable install in site-packages would silently time an older copy)
+    imported_from = Path(sksafe.__file__).resolve().parent.parent
+    if imported_from != REPO.resolve():
+        raise RuntimeError(f"sksafe is imported from {imported_from}, not from this checkout "
+                           f"{REPO}: install it editable (pip install -e .) or set PYTHONPATH.")
     try:
         commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                                 capture_output=True, text=True, timeout=10).stdout.strip()
