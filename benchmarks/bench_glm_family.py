@@ -23,7 +23,9 @@ The time to a relative gap ``g`` is that of the fastest fit whose gap is ``<= g`
 Data: ``../shared/data`` (real designs; multi-task targets are the one-hot class
 indicators of a multiclass expression set) and a synthetic design with 10 000 groups.
 
-Run ``python benchmarks/bench_glm_family.py [--quick]``; results go to
+Run ``python benchmarks/bench_glm_family.py [--quick] [--problems TEXT ...] [--ratios R ...]``
+(``--problems sorlie synthetic`` keeps the problems whose "name model" contains one of the
+texts); results go to
 ``benchmarks/results/glm_family_<date>.md``.
 """
 import argparse
@@ -197,6 +199,8 @@ def run(args):
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     rows = []
     for name, model, X, y, groups in problems(data_dir, args.quick):
+        if args.problems and not any(f in f"{name} {model}" for f in args.problems):
+            continue
         datafit, penalty_of, fit_intercept = objective_parts(model, groups, X.shape[1])
         target = np.eye(y.max() + 1)[y] if model == "multinomial" else y
         with warnings.catch_warnings():
@@ -204,7 +208,7 @@ def run(args):
             alpha_max = solve(X, target, datafit, penalty_of(1.0), tol=1e-2,
                               fit_intercept=fit_intercept).alpha_max
         fits = solvers(model, groups, X)
-        for ratio in RATIOS:
+        for ratio in args.ratios:
             alpha = alpha_max / ratio
             print(f"{name} {model} alpha_max/{ratio}", flush=True)
             for label, fit in fits.items():
@@ -262,6 +266,11 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=30.0,
                         help="stop a solver's tol sequence after a fit longer than this (s)")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--problems", nargs="+", default=None, metavar="TEXT",
+                        help="only the problems whose 'name model' contains one of these "
+                             "(e.g. 'sorlie multitask' 'synthetic', 'mcp')")
+    parser.add_argument("--ratios", nargs="+", type=int, default=list(RATIOS),
+                        help="alpha = alpha_max / ratio for each of these")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = machine_info("default")

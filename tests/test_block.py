@@ -7,6 +7,7 @@ a no-screening reference at relative gap 1e-12.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numba import njit
 from scipy.optimize import minimize
 from sklearn.linear_model import MultiTaskElasticNet, MultiTaskLasso
 
@@ -15,7 +16,10 @@ from sksafe import (SafeScreeningGroupLasso, SafeScreeningMultiTaskElasticNet,
 from sksafe.datafits import Quadratic, QuadraticMultiTask
 from sksafe.penalties import L1, L21, GroupL1, SparseGroupL1, groups_from_labels
 from sksafe.penalties._group_kernels import max_feasible_scale, soft_norm
+from sksafe.penalties.group import check_groups
 from sksafe.solvers import solve
+from sksafe.solvers._design import col_axpy_rows_scaled, col_dot_rows
+from sksafe.solvers._problem import kernel_design
 
 from conftest import data_dir_or_skip
 
@@ -41,17 +45,52 @@ def _alpha(X, y, datafit, penalty, frac):
 # --------------------------------------------------------------------- kernels
 
 
-def test_max_feasible_scale_is_the_root_of_the_soft_norm():
+@pytest.mark.parametrize("positive", [False, True])
+def test_max_feasible_scale_is_the_root_of_the_soft_norm(positive):
+    # a = 0 half the time: the closed form c / ||C|| of unthresholded groups
     rng = np.random.default_rng(0)
     for _ in range(50):
         k, T = rng.integers(1, 6), rng.integers(1, 4)
         C = rng.standard_normal((k, T))
+        C[0, 0] = abs(C[0, 0])  # one positive entry: the positive scale is finite
         a = rng.uniform(0, 1, size=k) * rng.integers(0, 2)
         rows = np.arange(k)
         c = rng.uniform(0.1, 2.0)
-        kappa = max_feasible_scale(C, 0, k, rows, a, c, False)
-        assert soft_norm(C, 0, k, rows, a, kappa, False) == pytest.approx(c, rel=1e-10)
-        assert soft_norm(C, 0, k, rows, a, 0.999 * kappa, False) < c
+        kappa = max_feasible_scale(C, 0, k, rows, a, c, positive)
+        assert soft_norm(C, 0, k, rows, a, kappa, positive) == pytest.approx(c, rel=1e-10)
+        assert soft_norm(C, 0, k, rows, a, 0.999 * kappa, positive) < c
+    assert max_feasible_scale(np.zeros((2, 3)), 0, 2, np.arange(2), np.zeros(2), 1.0,
+                              False) == np.inf
+
+
+@njit
+def _task_kernels(X, j, R, coefs, s, out):
+    col_dot_rows(X, j, R, out)
+    col_axpy_rows_scaled(X, j, coefs, s, R)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_tasks", [1, 4])
+def test_task_column_kernels_agree_across_layouts(sparse, n_tasks):
+    # the block solver keeps its residual task-major (Fortran); C order must agree
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 6))
+    X[rng.random(X.shape) < 0.5] = 0.0
+    kernel_X, _ = kernel_design(sp.csc_matrix(X) if sparse else X)
+    R = rng.standard_normal((30, n_tasks))
+    coefs, s = rng.standard_normal(n_tasks), rng.uniform(0.1, 1.0, size=30)
+    for layout in (np.ascontiguousarray, np.asfortranarray):
+        got, out = layout(R.copy()), np.empty(n_tasks)
+        _task_kernels(kernel_X, 4, got, coefs, s, out)
+        np.testing.assert_allclose(out, X[:, 4] @ R, rtol=1e-12)
+        np.testing.assert_allclose(got, R + np.outer(s * X[:, 4], coefs), rtol=1e-12)
+
+
+def test_contiguous_group_specifications_match_explicit_lists():
+    assert all(np.array_equal(u, v) for u, v in zip(
+        check_groups(3, 9), check_groups([[0, 1, 2], [3, 4, 5], [6, 7, 8]], 9)))
+    assert all(np.array_equal(u, v) for u, v in zip(
+        check_groups([2, 3, 4], 9), check_groups([[0, 1], [2, 3, 4], [5, 6, 7, 8]], 9)))
 
 
 @pytest.mark.parametrize("penalty", [GroupL1(0.7, groups=[2, 3]),

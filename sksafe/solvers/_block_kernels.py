@@ -99,13 +99,14 @@ def _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, positiv
     if positive:
         for e in range(W_acc.shape[0]):
             W_acc[e] = max(W_acc[e], 0.0)
-    rho = np.empty((n, T))
+    rho = np.empty_like(R)  # same layout as R: the column kernels are typed on it
     for i in range(n):
         for t in range(T):
             rho[i, t] = R[i, t] + s[i] * shift[t]
     quad, _ = _residual_objective(rho, s, Y)
     current = 0.5 * quad + block_penalty_value(W, ws, group_ptr, group_rows, a, c, b)
-    R_acc = R.copy()
+    R_acc = np.empty_like(R)
+    R_acc[:, :] = R
     shift_acc = shift.copy()
     W_old = np.empty((rows_ws.shape[0], T))
     delta = np.empty(T)
@@ -144,7 +145,8 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
 
     Minimises ``sum_i s_i ||y_i - W^T x_c,i||^2 / 2 + sum_{g in ws} Omega_g(W_g)`` with
     implicit centring ``x_c = x - x_offset`` (over ``W >= 0`` with ``positive``). State: ``R = s * (Y - X W)`` (shape
-    ``(n, T)``, C order) and ``shift[t] = x_offset^T W[:, t]``, so that the weighted
+    ``(n, T)``; Fortran order makes each task's column contiguous, for vectorised column
+    kernels) and ``shift[t] = x_offset^T W[:, t]``, so that the weighted
     centred residual is ``rho = R + s shift``. Each group takes the proximal gradient
     step of length ``1 / lipschitz[g]`` (the largest eigenvalue of the group's weighted
     centred Gram matrix, so the step is exact coordinate minimisation for singleton
@@ -169,9 +171,9 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
     corr = np.empty((rows_ws.shape[0], T))
     dnorm = np.empty(ws.shape[0])
     row_max = np.empty(rows_ws.shape[0])
-    rho = np.empty((n, T))
+    rho = np.empty_like(R)
     K = n_extrapolation
-    rho_hist = np.zeros((max(K, 1), n * T))
+    rho_hist = np.zeros((max(K, 1), n * T))  # rows: rho^T flattened (task by task)
     n_rho = 0
     history = np.zeros((K + 1, rows_ws.shape[0] * T))
     n_hist = 0
@@ -236,15 +238,16 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
                 # dual extrapolation (Massias, Gramfort & Salmon, ICML 2018): an affine
                 # combination of the last K residuals, still zero-sum per task
                 if n_rho < K:
-                    rho_hist[n_rho] = rho.ravel()
                     n_rho += 1
                 else:
                     rho_hist[:K - 1] = rho_hist[1:].copy()
-                    rho_hist[K - 1] = rho.ravel()
+                for t in range(T):
+                    rho_hist[n_rho - 1, t * n:(t + 1) * n] = rho[:, t]
                 if n_rho == K:
                     ok, coefs = extrapolation_weights(rho_hist, K)
                     if ok:
-                        rho_acc = combine_rows(coefs, rho_hist).reshape(n, T)
+                        rho_acc = np.empty_like(R)
+                        rho_acc[:, :] = combine_rows(coefs, rho_hist).reshape(T, n).T
                         dual_acc = _subproblem_dual(X, Y, s, x_offset, rho_acc, group_ptr,
                                                     group_rows, live_rows, ws, rows_ws, a, c,
                                                     b, positive, corr, dnorm, row_max)

@@ -133,17 +133,24 @@ def centred_sq_norms(X, s, means, cols, out):
 
 
 def col_dot_rows(X, j, R, out):
-    """``out[t] = sum_i X[i, j] * R[i, t]`` for a C-ordered ``R`` of shape (n, T)."""
+    """``out[t] = sum_i X[i, j] * R[i, t]`` for ``R`` of shape (n, T), C- or F-ordered."""
     raise NotImplementedError("only callable from jitted code")
 
 
 def col_axpy_rows_scaled(X, j, coefs, s, R):
-    """``R[i, t] += coefs[t] * s[i] * X[i, j]`` for a C-ordered ``R`` of shape (n, T)."""
+    """``R[i, t] += coefs[t] * s[i] * X[i, j]`` for ``R`` of shape (n, T), C- or F-ordered."""
     raise NotImplementedError("only callable from jitted code")
 
 
 @overload(col_dot_rows, jit_options={"cache": True})
 def _ol_col_dot_rows(X, j, R, out):
+    if R.layout == "F":
+        # contiguous task columns: one vectorised column dot per task (3x faster than
+        # the row-major loop for 5 tasks and 85 samples)
+        def impl(X, j, R, out):
+            for t in range(R.shape[1]):
+                out[t] = col_dot(X, j, R[:, t])
+        return impl
     # one task is the common case (group lasso): a 1-D contiguous view lets LLVM vectorise
     if _is_dense(X):
         def impl(X, j, R, out):
@@ -174,6 +181,11 @@ def _ol_col_dot_rows(X, j, R, out):
 
 @overload(col_axpy_rows_scaled, jit_options={"cache": True})
 def _ol_col_axpy_rows_scaled(X, j, coefs, s, R):
+    if R.layout == "F":
+        def impl(X, j, coefs, s, R):
+            for t in range(R.shape[1]):
+                col_axpy_scaled(X, j, coefs[t], s, R[:, t])
+        return impl
     if _is_dense(X):
         def impl(X, j, coefs, s, R):
             T = R.shape[1]

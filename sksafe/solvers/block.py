@@ -88,14 +88,17 @@ class BlockCDState:
         n = problem.n_samples
         self.Y = np.ascontiguousarray(problem.y.reshape(n, -1))
         self.w = np.array(coef, dtype=np.float64, order="C").reshape(problem.n_features, -1)
-        prediction = np.asarray(problem.X_matrix @ self.w).reshape(n, -1)
-        self.R = np.ascontiguousarray(problem.s[:, None] * (self.Y - prediction))
+        residual = self.Y
+        if np.any(self.w):  # an O(n p) product that a cold start does not need
+            residual = self.Y - np.asarray(problem.X_matrix @ self.w).reshape(n, -1)
+        # task columns contiguous: the block kernels then vectorise over samples
+        self.R = np.asfortranarray(problem.s[:, None] * residual)
         self.shift = problem.x_offset @ self.w
         self.all_units = np.arange(self.c.shape[0])
         self.epochs = 0
 
     def theta(self):
-        return self.R + self.problem.s[:, None] * self.shift
+        return np.asfortranarray(self.R + self.problem.s[:, None] * self.shift)
 
     def primal(self):
         quad, _ = _residual_objective(self.theta(), self.problem.s, self.Y)
@@ -205,7 +208,7 @@ class BlockProxNewtonState:
         if self.problem.fit_intercept:
             pb = self.problem
             theta = self.datafit.zero_sum_dual(theta.reshape(self.y_shape), pb.y, pb.s)
-        return np.ascontiguousarray(np.reshape(theta, self.Z.shape))
+        return np.asfortranarray(np.reshape(theta, self.Z.shape))
 
     def primal(self):
         return self._loss(self.Z) + self._penalty(self.w, self.all_units)
@@ -343,7 +346,7 @@ class BlockProxNewtonState:
         target = np.ascontiguousarray(target - y_mean)
         lipschitz = group_spectral_norms(pb, self.group_ptr, self.group_rows, s_model, offsets,
                                          groups=ws) ** 2
-        residual = np.ascontiguousarray(s_model[:, None] * (target - own))
+        residual = np.asfortranarray(s_model[:, None] * (target - own))
         shift = offsets @ W_ws
         epochs, _ = block_cd_working_set(
             pb.X, target, s_model, offsets, lipschitz, self.group_ptr, self.group_rows,
@@ -407,12 +410,11 @@ def solve_block(problem, datafit, penalty, *, coef_init, dual_init, tol, max_ite
         coef0 = np.where(geometry.live_rows[:, None], coef0, 0.0)
         if positive:  # a warm start of another fit may have negative entries
             coef0 = np.maximum(coef0, 0.0)
-        state = make_state(coef0)
         known = None
-        if not np.any(coef0):
-            known = (theta_zero, corr_zero)
-            if datafit.intercept_mode != "centre":
-                state.b0, state.Z = zero_state.b0.copy(), zero_state.Z.copy()
+        if np.any(coef0):
+            state = make_state(coef0)
+        else:  # a cold start begins at the zero point, intercepts already optimal
+            state, known = zero_state, (theta_zero, corr_zero)
         budget = max_epochs if datafit.intercept_mode == "centre" else max(50, max_epochs // 1000)
         iterations, history, theta_best = _outer_loop(
             geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
