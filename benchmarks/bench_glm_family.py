@@ -11,6 +11,11 @@ Models and peers, every one with an intercept and the same objective:
   scikit-learn 1.9);
 - multinomial L1 logistic regression: scikit-learn ``LogisticRegression(solver="saga")``
   with ``C = 1 / (n alpha)``;
+- L1 Poisson regression (log link): skglm's ``Poisson`` datafit with ``ProxNewton``
+  (intercept on both sides; skglm's datafit drops the constant ``y log y - y`` of
+  ours, which changes no minimiser), on counts simulated from a sparse log-linear
+  model on a real expression design, and on the star ratings of the we8there
+  restaurant reviews against their sparse bigram counts;
 - MCP regression (``gamma = 3``, non-convex): skglm ``MCPRegression``. No dual: its rows
   report the relative KKT violation (:func:`sksafe.solvers.kkt_violation`, same code for
   both solvers) instead of a gap, and each solver may stop at its own stationary point.
@@ -80,6 +85,24 @@ def problems(data_dir, quick):
         X, labels = _labels(name, data_dir)
         out.append((name, "multitask", X, np.eye(labels.max() + 1)[labels], None))
         out.append((name, "multinomial", X, labels, None))
+    out += poisson_problems(data_dir, quick)
+    return out
+
+
+def poisson_problems(data_dir, quick):
+    """Counts simulated on gravier's design (20 true coefficients), and we8there's ratings."""
+    X, _ = _labels("gravier", data_dir)
+    rng = np.random.default_rng(0)
+    w = np.zeros(X.shape[1])
+    w[rng.choice(X.shape[1], 20, replace=False)] = rng.choice([-0.15, 0.15], 20)
+    out = [("gravier (simulated counts)", "poisson", X, rng.poisson(np.exp(1.0 + X @ w))
+            .astype(np.float64), None)]
+    path = data_dir / "text" / "we8there.npz"
+    if not quick and path.exists():
+        import scipy.sparse as sp
+        X = sp.load_npz(path).tocsc().astype(np.float64)
+        y = np.load(path)["y"].astype(np.float64)
+        out.append(("we8there (bigram counts, star rating)", "poisson", X, y, None))
     return out
 
 
@@ -90,6 +113,10 @@ def objective_parts(model, groups, n_features):
 
     if model == "mcp":
         return Quadratic(), lambda a: MCP(a, gamma=3.0), True
+    if model == "poisson":
+        from sksafe.datafits import Poisson
+        from sksafe.penalties import L1
+        return Poisson(), lambda a: L1(a), True
     if model == "group":
         return Quadratic(), lambda a: GroupL1(a, groups=groups), True
     if model == "sparse_group":
@@ -148,6 +175,15 @@ def solvers(model, groups, X):
             out["skglm"] = lambda X, y, a, tol: _fit(skglm.GeneralizedLinearEstimator(
                 LogisticGroup(ptr32, rows32), WeightedGroupL2(a, weights, ptr32, rows32),
                 GroupProxNewton(tol=tol, fit_intercept=False)), X, y)
+    elif model == "poisson":
+        import skglm
+        from skglm.datafits import Poisson
+        from skglm.penalties import L1
+        from skglm.solvers import ProxNewton
+        out["sksafe"] = lambda X, y, a, tol: _fit(
+            sksafe.SparsePoissonRegressor(a, tol=tol, max_iter=1000), X, y)
+        out["skglm"] = lambda X, y, a, tol: _fit(skglm.GeneralizedLinearEstimator(
+            Poisson(), L1(a), ProxNewton(tol=tol, fit_intercept=True)), X, y)
     elif model == "mcp":
         import skglm
         out["sksafe"] = lambda X, y, a, tol: _fit(
