@@ -533,6 +533,58 @@ def test_estimator_picks_the_column_layout_from_the_chunks(client):
         solve_distributed(da.from_array(bad, chunks=(60, 150)), y, Quadratic(), L1(0.1))
 
 
+COCOA_CASES = [
+    ("quadratic", L1(0.1), False, True, (150, 100)),
+    ("quadratic", ElasticNet(0.1, l1_ratio=0.6), True, False, (40, 120, 90)),
+    ("logistic", L1(0.04), True, True, (90, 160)),
+    ("logistic", L1(0.04, positive=True), False, False, (100, 60, 90)),
+]
+
+
+@pytest.mark.parametrize("loss, penalty, sparse, fit_intercept, widths", COCOA_CASES)
+def test_column_blocks_cocoa_working_sets(client, loss, penalty, sparse, fit_intercept,
+                                          widths):
+    """ProxCoCoA+ working-set solves: the global gap and the single-machine objective are
+    reached, no column travels, and the ledger counts the rounds the history reports."""
+    X, y = _problem(loss, n=60, p=250, sparse=sparse, seed=22)
+    datafit = DATAFITS[loss]
+    tol = 1e-8
+    single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=1e-12)
+    Xd = da.from_array(sp.csc_matrix(X) if sparse else X, chunks=(X.shape[0], widths),
+                       asarray=False)
+    result = solve_distributed(Xd, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol,
+                               layout="columns", column_solver="cocoa")
+    assert result.converged and result.relative_gap <= tol
+    assert abs(result.primal - single.primal) <= tol * single.primal_zero
+    # the returned point, certified independently of the solver (tests/conftest.py)
+    a, b = penalty.l1_l2_weights(X.shape[1])
+    rel, *_ = duality_gap(X, y, result.coef, result.intercept, loss=loss, a=a, b=b,
+                          positive=penalty.positive, fit_intercept=fit_intercept)
+    assert rel <= 2 * tol
+    kinds = result.communication.summary()
+    assert "columns" not in kinds  # the working-set columns stay on their workers
+    rounds = sum(h.get("cocoa_rounds", 0) for h in result.history)
+    assert rounds > 0 and kinds["cocoa"]["rounds"] == rounds
+    for r in result.communication.rounds:
+        if r["kind"] == "cocoa":  # per block: X_k u (n floats), correlations and coefficients
+            n_blocks = (r["floats_received"] - 2 * r["ws_size"]) / X.shape[0]
+            assert n_blocks == int(n_blocks) and 1 <= n_blocks <= len(widths)
+
+
+def test_column_solver_option_is_checked(client):
+    X, y = _problem("quadratic", n=40, p=120, seed=23)
+    Xd = da.from_array(X, chunks=(40, 60))
+    with pytest.raises(ValueError, match="column_solver must be 'central' or 'cocoa'"):
+        solve_distributed(Xd, y, Quadratic(), L1(0.1), column_solver="admm")
+    with pytest.raises(ValueError, match="column_solver='cocoa' solves the working sets of "
+                                         "column blocks"):
+        solve_distributed(da.from_array(X, chunks=(20, 120)), y, Quadratic(), L1(0.1),
+                          column_solver="cocoa")
+    counts = np.abs(np.round(y)).astype(float)
+    with pytest.raises(ValueError, match="bound on its second derivative"):
+        solve_distributed(Xd, counts, Poisson(), L1(0.1), column_solver="cocoa")
+
+
 def test_ledger_matches_the_transfer_counters_of_distributed(client):
     """What the ledger says the driver gathered is what the workers served (sizeof-based
     counters of distributed); nothing else left the workers: no block moved."""

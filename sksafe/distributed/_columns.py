@@ -46,6 +46,7 @@ from ..solvers._design import centred_sq_norms, xt_dot
 from ..solvers._problem import kernel_design
 from ..solvers.working_set import NOT_SCREENED, SolveResult, _outer_loop, resolve_solver
 from ._central import WorkingColumns, local_state
+from ._cocoa import LOCAL_EPOCHS, CocoaWorkingSet
 from ._runtime import BlockRuntime
 from ._tasks import check_block_design, fetch_columns
 
@@ -67,6 +68,7 @@ class ColumnBlock:
     b: np.ndarray = None
     lower: np.ndarray = None
     upper: np.ndarray = None
+    s: np.ndarray = None
 
     @property
     def width(self):
@@ -102,9 +104,10 @@ def column_block_stats(block, s, centre):
     return means, raw, centred
 
 
-def configure_column_block(block, means, norms, a, b, lower, upper):
-    """The block with its centring, screening norms, penalty weights and box attached."""
-    return replace(block, means=means, norms=norms, a=a, b=b, lower=lower, upper=upper)
+def configure_column_block(block, means, norms, a, b, lower, upper, s):
+    """The block with its centring, screening norms, penalty weights, box and normalised
+    sample weights attached (the weights: for the local solves of ``column_solver="cocoa"``)."""
+    return replace(block, means=means, norms=norms, a=a, b=b, lower=lower, upper=upper, s=s)
 
 
 def initial_column_state(block, live):
@@ -228,7 +231,7 @@ class ColumnBlockSolver:
             sl = slice(self.starts[k], self.starts[k] + self.widths[k])
             blocks.append(rt.submit(configure_column_block, k, rt.blocks[k], means[sl],
                                     self.norms[sl], self.a[sl], self.b[sl], self.lower[sl],
-                                    self.upper[sl]))
+                                    self.upper[sl], s))
         rt.replace_blocks(blocks)
         self.states = [rt.submit(initial_column_state, k, rt.blocks[k],
                                  self.norms[self.starts[k]:self.starts[k] + self.widths[k]] > 0)
@@ -247,6 +250,13 @@ class ColumnBlockSolver:
         self.columns.add(np.concatenate([local + self.starts[k] for k, local in parts]),
                          stack(fetched))
 
+    @property
+    def centred_correlations(self):
+        """Whether the correlations centre the columns implicitly, as
+        :func:`sksafe.screening.correlations`: only where the intercept is eliminated by
+        centring (elsewhere the dual point sums to zero itself)."""
+        return self.fit_intercept and self.datafit.intercept_mode == "centre"
+
     def _local_state(self, ws, coef, intercept):
         return local_state(self.columns.design(ws), self.y, self.sample_weight, self.datafit,
                            self.a[ws], self.b[ws], self.positive, self.fit_intercept,
@@ -256,10 +266,7 @@ class ColumnBlockSolver:
     def _correlate(self, theta, everything=False, unit_weights=None):
         """Rounds 1 (and 2 with an L2 part): ``(kappa, conjugate sum, alpha_max)`` of ``theta``."""
         rt = self.runtime
-        # implicit centring of the columns, as sksafe.screening.correlations: only where the
-        # intercept is eliminated by centring (elsewhere the dual point sums to zero itself)
-        centred = self.fit_intercept and self.datafit.intercept_mode == "centre"
-        theta_sum = float(theta.sum()) if centred else 0.0
+        theta_sum = float(theta.sum()) if self.centred_correlations else 0.0
         units = [None] * rt.n_blocks
 
         def build():
@@ -308,12 +315,45 @@ class ColumnBlockSolver:
         return self.datafit.dual_value(kappa * theta, problem.y, problem.s) - conj
 
 
+def _central_solve(engine, ws, w, intercept, tol, *, max_iter, p0, budget, screening, start,
+                   primal_zero):
+    """The working-set problem solved on the driver from its fetched columns, by the
+    single-machine working-set loop to the working-set gap ``tol``.
+
+    Returns ``(coef on ws, intercept, primal, problem, theta)``, ``theta`` the better
+    of the final residual and the best dual candidate of the loop.
+    """
+    engine._fetch(ws)
+    geometry, state = engine._local_state(ws, w[ws], intercept)
+    local_screened = np.full(ws.size, NOT_SCREENED)
+    local_screened[geometry.problem.screen_norms == 0] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, _, theta_best = _outer_loop(
+            geometry, state, local_screened, None, tol_abs=tol, max_iter=max_iter, p0=p0,
+            budget=budget, screening=screening, verbose=0, start=start,
+            primal_zero=primal_zero)
+    state.polish()
+    theta = state.theta()
+    if theta_best is not None and not np.array_equal(theta_best, theta):
+        all_ws = np.arange(ws.size)
+        if geometry.evaluate(theta_best, all_ws)[0] > geometry.evaluate(theta, all_ws)[0]:
+            theta = theta_best
+    return state.w, state.intercept(), state.primal(), geometry.problem, theta
+
+
 def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty, *,
-                     fit_intercept, tol, max_iter, max_epochs, p0, screening, verbose, start):
-    """The working-set outer loop on column blocks (see the module docstring)."""
+                     fit_intercept, tol, max_iter, max_epochs, p0, screening, verbose, start,
+                     column_solver="central"):
+    """The working-set outer loop on column blocks (see the module docstring).
+
+    ``column_solver`` solves the working-set problems: ``"central"`` on the driver
+    from fetched columns, ``"cocoa"`` by ProxCoCoA+ rounds (:mod:`._cocoa`).
+    """
     solver = resolve_solver("auto", datafit)
     engine = ColumnBlockSolver(runtime, starts, widths, y, sample_weight, datafit, penalty,
                                fit_intercept, solver)
+    cocoa = CocoaWorkingSet(engine) if column_solver == "cocoa" else None
     empty = np.zeros(0, dtype=np.int64)
     geometry0, state0 = engine._local_state(empty, np.zeros(0), 0.0)
     engine.setup(geometry0.problem.s)
@@ -369,27 +409,17 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
                                        candidates[order]]))
         previous_ws, previous_gap = ws, gap
         record["ws_size"] = int(ws.size)
-        engine._fetch(ws)
-        geometry, state = engine._local_state(ws, w[ws], intercept)
-        local_screened = np.full(ws.size, NOT_SCREENED)
-        local_screened[geometry.problem.screen_norms == 0] = 0
         inner_tol = max(0.3 * gap, 0.5 * tol_abs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            _, _, theta_best = _outer_loop(
-                geometry, state, local_screened, None, tol_abs=inner_tol, max_iter=max_iter,
-                p0=p0, budget=budget, screening=screening, verbose=0, start=start,
-                primal_zero=primal_zero)
-        state.polish()
+        if cocoa is None:
+            coef_ws, intercept, primal, problem, theta = _central_solve(
+                engine, ws, w, intercept, inner_tol, max_iter=max_iter, p0=p0, budget=budget,
+                screening=screening, start=start, primal_zero=primal_zero)
+        else:
+            coef_ws, intercept, primal, problem, theta, rounds = cocoa.solve(
+                ws, w, intercept, inner_tol, max(1, max_epochs // LOCAL_EPOCHS))
+            record["cocoa_rounds"] = rounds
         w[:] = 0.0
-        w[ws] = state.w
-        intercept = state.intercept()
-        primal, problem = state.primal(), geometry.problem
-        theta = state.theta()
-        if theta_best is not None and not np.array_equal(theta_best, theta):
-            all_ws = np.arange(ws.size)
-            if geometry.evaluate(theta_best, all_ws)[0] > geometry.evaluate(theta, all_ws)[0]:
-                theta = theta_best
+        w[ws] = coef_ws
     # final certificate: every column, screened ones included
     kappa, conj, _, _ = engine._correlate(theta, everything=True)
     dual = engine.dual_value(theta, kappa, conj, problem)
