@@ -257,8 +257,8 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         JMLR 18(230), 2018) send the dual candidate to the blocks and bring back
         ``n + 2 |W_k|`` floats per block, each block solving a local quadratic model
         on its own working-set columns by coordinate descent, until the working-set
-        duality gap is below the inner tolerance (at most ``max_epochs / 20``
-        rounds per working set). Needs a datafit with a bounded second derivative
+        duality gap is below the inner tolerance (``max_epochs`` counts the local
+        epochs: at most ``max_epochs / 5`` rounds per working set). Needs a datafit with a bounded second derivative
         (Quadratic, Logistic, Huber). See :mod:`sksafe.distributed._columns` for
         the measured comparison.
 
