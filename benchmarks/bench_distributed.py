@@ -19,6 +19,13 @@
     genotypes (1.5 GB; each worker capped at 1.3 GB), blocks generated lazily on the
     workers from seeds, fitted to gap 1e-6 in both layouts; peak resident memory of
     each worker process reported.
+(d) The working-set solver of the column layout (``--parts d``): working-set columns
+    fetched to the driver and solved there (``column_solver="central"``) vs
+    ProxCoCoA+ rounds over the blocks (``"cocoa"``), on the column-block versions of
+    the dense logistic and Lasso problems of (a) and on a 2000 x 20000 int8 genotype
+    Lasso (alpha_max / 5): time to relative gap 1e-6 (median of ``--repeat``),
+    rounds, bytes sent and received, and the relative gap after each outer
+    iteration with the CoCoA rounds it took.
 
 The data are generated *on the workers* (one block per worker, from a seed) and
 identically on the driver for the single-machine fits. Timings are wall-clock
@@ -28,7 +35,7 @@ single-machine side by its ``alpha_max`` and reference fits on the full data,
 the cluster by one full-size fit at ``tol=1e-2`` (Numba caches loaded and block
 memory touched on *both* workers).
 
-Run ``python benchmarks/bench_distributed.py [--quick] [--parts a,c] [--repeat N]
+Run ``python benchmarks/bench_distributed.py [--quick] [--parts a,c,d] [--repeat N]
 [--skip-dask-ml] [--print-only]``; results go to
 ``benchmarks/results/distributed_<date>.md`` (``--print-only``: printed, no file).
 """
@@ -104,6 +111,7 @@ def make_problem(kind, n, p, n_blocks, seed=0):
 # runs
 # ---------------------------------------------------------------------------------------------
 def certify(X, y, datafit, penalty, coef):
+    """Relative duality gap ``G / P(0)`` at ``coef`` (no intercept)."""
     from sksafe.solvers import duality_gap
 
     return duality_gap(X, y, datafit, penalty, coef, 0.0, fit_intercept=False)[1]
@@ -153,22 +161,32 @@ def run_dask_ml(X, y, kind, alpha, solver):
     return time.perf_counter() - start, np.asarray(est.coef_).ravel(), ""
 
 
-def part_a(client, quick, repeat=1, dask_ml=True):
+def problem_a(client, kind, n, p):
+    """A problem of (a) on the cluster: ``(X rows, X columns, X local, y, datafit, penalty,
+    reference fit at gap 1e-10)``, alpha = alpha_max / 10; the dask arrays persisted."""
     from sksafe.datafits import Logistic, Quadratic
     from sksafe.penalties import L1
+    from sksafe.solvers import solve
+
+    X_rows, X_cols, X_local, y = make_problem(kind, n, p, n_blocks=2)
+    X_rows = client.persist(X_rows)
+    X_cols = client.persist(X_cols) if X_cols is not None else None
+    datafit = Quadratic() if kind == "lasso" else Logistic()
+    alpha = solve(X_local, y, datafit, L1(1.0), fit_intercept=False, tol=1e-2).alpha_max / 10
+    penalty = L1(alpha)
+    reference = solve(X_local, y, datafit, penalty, fit_intercept=False, tol=1e-10)
+    return X_rows, X_cols, X_local, y, datafit, penalty, reference
+
+
+def part_a(client, quick, repeat=1, dask_ml=True):
     from sksafe.solvers import solve
 
     n, p = (400, 4000) if quick else (2000, 20000)
     rows, table, ledgers = [], [], {}
     for kind in ("logistic", "lasso", "sparse"):
-        X_rows, X_cols, X_local, y = make_problem(kind, n, p, n_blocks=2)
-        X_rows = client.persist(X_rows)
-        X_cols = client.persist(X_cols) if X_cols is not None else None
-        datafit = Quadratic() if kind == "lasso" else Logistic()
-        alpha = solve(X_local, y, datafit, L1(1.0), fit_intercept=False, tol=1e-2).alpha_max / 10
-        penalty = L1(alpha)
-        reference = solve(X_local, y, datafit, penalty, fit_intercept=False, tol=1e-10)
-        p_star, p0 = reference.primal, reference.primal_zero
+        X_rows, X_cols, X_local, y, datafit, penalty, reference = problem_a(client, kind, n, p)
+        alpha = penalty.alpha
+        p_star = reference.primal
 
         def record(method, seconds, coef, note=""):
             if coef is None:
@@ -177,7 +195,7 @@ def part_a(client, quick, repeat=1, dask_ml=True):
             gap = certify(X_local, y, datafit, penalty, coef)
             primal = gap_primal(X_local, y, datafit, penalty, coef)
             support = np.count_nonzero(coef)
-            rows.append((kind, method, seconds, gap / p0, (primal - p_star) / p_star, support,
+            rows.append((kind, method, seconds, gap, (primal - p_star) / p_star, support,
                          note))
 
         seconds, single = timed(repeat, lambda: solve(X_local, y, datafit, penalty,
@@ -223,7 +241,7 @@ def gap_primal(X, y, datafit, penalty, coef):
 
 
 def part_c(quick):
-    """5000 x 200 000 int8 genotypes on two workers capped below the data size."""
+    """5000 x 300 000 int8 genotypes on two workers capped below the data size."""
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -274,7 +292,78 @@ def part_c(quick):
     return out
 
 
-def write_results(rows, table, ledgers, big, quick, print_only=False):
+def part_d(client, quick, repeat=1):
+    """Column layout: working sets solved centrally vs by ProxCoCoA+ rounds."""
+    import dask
+    import dask.array as da
+
+    from sksafe.datafits import Quadratic
+    from sksafe.distributed._cocoa import LOCAL_EPOCHS
+    from sksafe.penalties import L1
+    from sksafe.solvers import solve
+
+    n, p = (400, 4000) if quick else (2000, 20000)
+    out = []
+    for kind in ("logistic", "lasso", "genotypes"):
+        if kind == "genotypes":
+            parts = [da.from_delayed(dask.delayed(genotype_block)(20 + k, n, p // 2),
+                                     shape=(n, p // 2), dtype=np.int8) for k in range(2)]
+            X_cols = client.persist(da.concatenate(parts, axis=1))
+            X_local = np.hstack([genotype_block(20 + k, n, p // 2) for k in range(2)])
+            rng = np.random.default_rng(8)
+            causal = rng.choice(p, 100, replace=False)
+            y = X_local[:, causal] @ rng.normal(0, 0.3, 100) + rng.standard_normal(n)
+            datafit = Quadratic()
+            X_float = X_local.astype(np.float64)
+            alpha = solve(X_float, y, datafit, L1(1.0), fit_intercept=False,
+                          tol=1e-2).alpha_max / 5
+            penalty = L1(alpha)
+            reference = solve(X_float, y, datafit, penalty, fit_intercept=False, tol=1e-10)
+        else:
+            _, X_cols, X_float, y, datafit, penalty, reference = problem_a(client, kind, n, p)
+        for column_solver in ("central", "cocoa"):
+            options = dict(column_solver=column_solver,
+                           max_epochs=LOCAL_EPOCHS * COCOA_ROUNDS)
+            run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns", tol=1e-2, **options)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a CoCoA run out of rounds is reported below
+                seconds, res = run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns",
+                                               repeat=repeat, **options)
+            gap = certify(X_float, y, datafit, penalty, res.coef)
+            summary = res.communication.summary()
+            trajectory = [(h["relative_gap"], h.get("cocoa_rounds", 0)) for h in res.history]
+            out.append((kind, column_solver, seconds, gap, res.communication,
+                        summary.get("cocoa", {}).get("rounds", 0), len(res.history),
+                        trajectory))
+    return out
+
+
+#: CoCoA rounds allowed per working-set solve in (d): ``max_epochs = LOCAL_EPOCHS * COCOA_ROUNDS``
+COCOA_ROUNDS = 1000
+
+
+def cocoa_lines(cocoa):
+    lines = ["", "## (d) Column layout: working sets solved centrally vs by ProxCoCoA+", "",
+             "Dense logistic and Lasso of (a) in 2 column blocks, and an int8 genotype "
+             "Lasso of the same shape at alpha_max / 5; relative gap 1e-6 (certified by "
+             "`sksafe.solvers.duality_gap`); at most "
+             f"{COCOA_ROUNDS} CoCoA rounds per working set.", "",
+             "| problem | working-set solver | time | relative gap | outer iterations | "
+             "rounds (CoCoA) | bytes sent | bytes received |",
+             "|---|---|---|---|---|---|---|---|"]
+    for kind, solver, seconds, gap, ledger, cocoa_rounds, outer, _ in cocoa:
+        lines.append(f"| {kind} | {solver} | {fmt_time(seconds, 0)} | {gap:.1e} | {outer} | "
+                     f"{ledger.n_rounds} ({cocoa_rounds}) | {ledger.bytes_sent:,} | "
+                     f"{ledger.bytes_received:,} |")
+    lines += ["", "Relative gap after each outer iteration (CoCoA rounds of its working-set "
+              "solve):", ""]
+    for kind, solver, *_, trajectory in cocoa:
+        steps = ", ".join(f"{g:.1e}" + (f" ({r})" if r else "") for g, r in trajectory)
+        lines.append(f"- {kind}, {solver}: {steps}")
+    return lines
+
+
+def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=()):
     date = datetime.date.today().isoformat()
     path = HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md"
     lines = [f"# Distributed fitting on Dask ({date})", "",
@@ -320,6 +409,8 @@ def write_results(rows, table, ledgers, big, quick, print_only=False):
         lines.append(f"| {layout} | {n} | {p} | {limit} | {fmt_time(seconds, 0)} | {gap:.1e} | "
                      f"{support} | {causal} | {', '.join(f'{v:.0f}' for v in peaks)} | "
                      f"{ledger.n_rounds} | {ledger.bytes_received:,} |")
+    if cocoa:
+        lines += cocoa_lines(cocoa)
     print("\n".join(lines))
     if not print_only:
         path.write_text("\n".join(lines) + "\n")
@@ -330,8 +421,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-large", action="store_true", help="skip part (c)")
-    parser.add_argument("--parts", default="a,c",
-                        help="parts to run, comma-separated: a (with b), c (default a,c)")
+    parser.add_argument("--parts", default="a,c,d",
+                        help="parts to run, comma-separated: a (with b), c, d (default a,c,d)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="timed runs per entry of (a); the median is reported")
     parser.add_argument("--skip-dask-ml", action="store_true", help="no dask-ml fits in (a)")
@@ -343,16 +434,20 @@ def main():
         parts.discard("c")
     from distributed import Client, LocalCluster
 
-    rows, table, ledgers = [], [], {}
-    if "a" in parts:
+    rows, table, ledgers, cocoa = [], [], {}, []
+    if parts & {"a", "d"}:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            rows, table, ledgers = part_a(client, args.quick, args.repeat,
-                                          dask_ml=not args.skip_dask_ml)
-        # (a) and (b) kept if (c) fails
-        write_results(rows, table, ledgers, [], args.quick, args.print_only)
+            if "a" in parts:
+                rows, table, ledgers = part_a(client, args.quick, args.repeat,
+                                              dask_ml=not args.skip_dask_ml)
+            if "d" in parts:
+                cocoa = part_d(client, args.quick, args.repeat)
+        # (a), (b) and (d) kept if (c) fails
+        write_results(rows, table, ledgers, [], args.quick, args.print_only, cocoa)
     if "c" in parts:
-        write_results(rows, table, ledgers, part_c(args.quick), args.quick, args.print_only)
+        write_results(rows, table, ledgers, part_c(args.quick), args.quick, args.print_only,
+                      cocoa)
 
 
 if __name__ == "__main__":

@@ -533,6 +533,116 @@ def test_estimator_picks_the_column_layout_from_the_chunks(client):
         solve_distributed(da.from_array(bad, chunks=(60, 150)), y, Quadratic(), L1(0.1))
 
 
+COCOA_CASES = [
+    ("quadratic", L1(0.1), False, True, (150, 100)),
+    ("quadratic", ElasticNet(0.1, l1_ratio=0.6), True, False, (40, 120, 90)),
+    ("logistic", L1(0.04), True, True, (90, 160)),
+    ("logistic", L1(0.04, positive=True), False, False, (70, 180)),
+]
+
+
+@pytest.mark.parametrize("loss, penalty, sparse, fit_intercept, widths", COCOA_CASES)
+def test_column_blocks_cocoa_working_sets(client, loss, penalty, sparse, fit_intercept,
+                                          widths):
+    """ProxCoCoA+ working-set solves: the global gap and the single-machine objective are
+    reached, no column travels, and the ledger counts the rounds the history reports."""
+    X, y = _problem(loss, n=60, p=250, sparse=sparse, seed=22)
+    datafit = DATAFITS[loss]
+    tol = 1e-8
+    single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=1e-12)
+    Xd = da.from_array(sp.csc_matrix(X) if sparse else X, chunks=(X.shape[0], widths),
+                       asarray=False)
+    result = solve_distributed(Xd, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol,
+                               layout="columns", column_solver="cocoa")
+    assert result.converged and result.relative_gap <= tol
+    assert abs(result.primal - single.primal) <= tol * single.primal_zero
+    # the returned point, certified independently of the solver (tests/conftest.py)
+    a, b = penalty.l1_l2_weights(X.shape[1])
+    rel, *_ = duality_gap(X, y, result.coef, result.intercept, loss=loss, a=a, b=b,
+                          positive=penalty.positive, fit_intercept=fit_intercept)
+    assert rel <= 2 * tol
+    kinds = result.communication.summary()
+    assert "columns" not in kinds  # the working-set columns stay on their workers
+    rounds = sum(h.get("cocoa_rounds", 0) for h in result.history)
+    assert rounds > 0 and kinds["cocoa"]["rounds"] == rounds
+    for r in result.communication.rounds:
+        if r["kind"] == "cocoa":  # per block: X_k u (n floats), correlations and coefficients
+            n_blocks = (r["floats_received"] - 2 * r["ws_size"]) / X.shape[0]
+            assert n_blocks == int(n_blocks) and 1 <= n_blocks <= len(widths)
+
+
+@pytest.mark.parametrize("centre", [False, True])
+def test_cocoa_local_step_solves_its_subproblem(centre):
+    """The worker's local ProxCoCoA+ subproblem ``min_u -theta^T X_c u + (sigma / 2)
+    ||X_c u||_s^2 + g(w + u)`` is the weighted Lasso with target ``X_c w + theta /
+    (sigma s)`` and penalty ``g / sigma``: solved exactly by enough local epochs."""
+    from sksafe.distributed._cocoa import cocoa_local_step
+    from sksafe.distributed._columns import (column_block_stats, configure_column_block,
+                                             prepare_column_block)
+
+    rng = np.random.default_rng(24)
+    n, p, alpha, sigma = 50, 30, 0.05, 2.5
+    X = rng.standard_normal((n, p))
+    s = rng.uniform(0.5, 2.0, n)
+    s /= s.sum()
+    block = prepare_column_block(X, 0, 0)
+    means, _, centred = column_block_stats(block, s, centre)
+    block = configure_column_block(block, means, np.sqrt(centred), np.full(p, alpha),
+                                   np.zeros(p), np.full(p, -np.inf), np.full(p, np.inf), s)
+    ws = np.arange(0, p, 2)
+    coef = rng.standard_normal(ws.size) * (rng.random(ws.size) < 0.5)
+    theta = s * rng.standard_normal(n)
+    if centre:
+        theta -= s * theta.sum()  # the dual point of a fit with an intercept sums to zero
+    _, change, new = cocoa_local_step(block, ws, coef, theta, 0.0, sigma, 5000)
+    X_c = X[:, ws] - means[ws]
+    target = X_c @ coef + theta / (sigma * s)
+    exact = solve(X[:, ws], target, Quadratic(), L1(alpha / sigma), sample_weight=s,
+                  fit_intercept=centre, tol=1e-15)
+    np.testing.assert_allclose(new, exact.coef, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(change, X[:, ws] @ (new - coef), rtol=1e-9, atol=1e-11)
+
+
+def test_cocoa_predictor_follows_coefficients_changed_outside(client):
+    """Coefficients the outer loop changes (screened non-zeros set to 0) reach the shared
+    vector ``v = X w`` of ProxCoCoA+ by one ``point`` round; unchanged ones cost none."""
+    from sksafe.distributed._cocoa import CocoaWorkingSet
+    from sksafe.distributed._columns import ColumnBlockSolver, column_runtime
+
+    X, y = _problem("quadratic", n=40, p=90, sparse=True, seed=25)
+    X = sp.csc_matrix(X)
+    runtime, starts, widths = column_runtime(
+        client, da.from_array(X, chunks=(40, (20, 70)), asarray=False), max_retries=0,
+        timeout=60)
+    engine = ColumnBlockSolver(runtime, starts, widths, y, None, Quadratic(), L1(0.1), True,
+                               "cd")
+    engine.setup(np.full(40, 1 / 40))
+    cocoa = CocoaWorkingSet(engine)
+    w = np.zeros(90)
+    w[[3, 25, 60, 89]] = [1.0, -2.0, 0.5, 3.0]
+    cocoa._sync(w)
+    np.testing.assert_allclose(cocoa.v, X @ w, rtol=1e-13, atol=1e-13)
+    w[[25, 89]] = 0.0
+    cocoa._sync(w)
+    cocoa._sync(w)
+    np.testing.assert_allclose(cocoa.v, X @ w, rtol=1e-13, atol=1e-13)
+    assert runtime.ledger.summary()["point"]["rounds"] == 2
+
+
+def test_column_solver_option_is_checked(client):
+    X, y = _problem("quadratic", n=40, p=120, seed=23)
+    Xd = da.from_array(X, chunks=(40, 60))
+    with pytest.raises(ValueError, match="column_solver must be 'central' or 'cocoa'"):
+        solve_distributed(Xd, y, Quadratic(), L1(0.1), column_solver="admm")
+    with pytest.raises(ValueError, match="column_solver='cocoa' solves the working sets of "
+                                         "column blocks"):
+        solve_distributed(da.from_array(X, chunks=(20, 120)), y, Quadratic(), L1(0.1),
+                          column_solver="cocoa")
+    counts = np.abs(np.round(y)).astype(float)
+    with pytest.raises(ValueError, match="bound on its second derivative"):
+        solve_distributed(Xd, counts, Poisson(), L1(0.1), column_solver="cocoa")
+
+
 def test_ledger_matches_the_transfer_counters_of_distributed(client):
     """What the ledger says the driver gathered is what the workers served (sizeof-based
     counters of distributed); nothing else left the workers: no block moved."""

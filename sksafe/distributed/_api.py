@@ -7,6 +7,7 @@ import numpy as np
 from ..datafits.base import BaseDatafit
 from . import _tasks
 from ._central import WorkingColumns, central_budget
+from ._cocoa import check_cocoa_datafit
 from ._columns import column_runtime, solve_on_columns
 from ._runtime import BlockRuntime
 from ._solver import (CentralRows, DistributedProblem, _sum_in_order, distributed_alpha_max,
@@ -204,7 +205,7 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
 def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
                       tol=1e-4, max_iter=100, max_epochs=50_000, p0=10, screening=True,
                       verbose=0, client=None, layout="auto", max_retries=3, timeout=600.0,
-                      central_max_bytes=None):
+                      central_max_bytes=None, column_solver="central"):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` on a Dask cluster, to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` (weights normalised to sum to one) and
@@ -248,6 +249,18 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         over the blocks (least-squares Gram, proximal Newton models); ``0`` always
         does so. The target and the weights (``n`` floats each) come to the driver
         when the budget holds them.
+    column_solver : {"central", "cocoa"}, default="central"
+        Column blocks: how the working-set problem of each outer iteration is
+        solved. ``"central"``: its new columns come to the driver (``n |W_new|``
+        floats, each column once per fit), which solves it with the single-machine
+        solver. ``"cocoa"``: no column moves; ProxCoCoA+ rounds (Smith et al.,
+        JMLR 18(230), 2018) send the dual candidate to the blocks and bring back
+        ``n + 2 |W_k|`` floats per block, each block solving a local quadratic model
+        on its own working-set columns by coordinate descent, until the working-set
+        duality gap is below the inner tolerance (``max_epochs`` counts the local
+        epochs: at most ``max_epochs / 5`` rounds per working set). Needs a datafit with a bounded second derivative
+        (Quadratic, Logistic, Huber). See :mod:`sksafe.distributed._columns` for
+        the measured comparison.
 
     Returns
     -------
@@ -260,13 +273,22 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     client = get_client(client)
     X, y, sample_weight, layout = _check_blocks(X, y, sample_weight, layout)
     check_supported(datafit, penalty, layout)
+    if column_solver not in ("central", "cocoa"):
+        raise ValueError(f"column_solver must be 'central' or 'cocoa', got {column_solver!r}.")
+    if column_solver == "cocoa":
+        if layout != "columns":
+            raise ValueError("column_solver='cocoa' solves the working sets of column blocks; "
+                             "X is laid out in row blocks here (chunk it along the features "
+                             "only, or pass layout='columns').")
+        check_cocoa_datafit(datafit)
     options = dict(tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0,
                    screening=screening, verbose=verbose, start=start)
     if layout == "columns":
         runtime, starts, widths = column_runtime(client, X, max_retries=max_retries,
                                                  timeout=timeout)
         return solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty,
-                                fit_intercept=fit_intercept, **options)
+                                fit_intercept=fit_intercept, column_solver=column_solver,
+                                **options)
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
                             max_retries=max_retries, timeout=timeout,
                             central_max_bytes=central_max_bytes)

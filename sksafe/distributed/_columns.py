@@ -20,12 +20,34 @@ One outer iteration of the working-set algorithm with dynamic Gap Safe screening
    columns it does not have yet and solves the working-set problem itself with
    the single-machine solver, to the single-machine inner tolerance.
 
-This is the "central" option of the issue. A CoCoA-style distributed solve of the
-working-set problem (ProxCoCoA+, Smith et al., JMLR 2018) would move an
-``n``-vector per worker per local round instead of ``n |W_new|`` floats once per
-new feature; with working sets of a few hundred columns and ``n`` in the
-thousands the central solve is a handful of megabytes and no extra rounds
-(measured in ``benchmarks/bench_distributed.py``).
+This is the default, ``column_solver="central"``. The alternative,
+``column_solver="cocoa"`` (:mod:`._cocoa`), leaves the working-set columns on
+their workers and solves the working-set problem by ProxCoCoA+ rounds (Smith et
+al., JMLR 18(230), 2018): one round per CoCoA iteration, ``n`` floats to and
+from every block holding working-set columns, instead of ``n |W_new|`` floats
+once per new feature. Measured (``benchmarks/bench_distributed.py --parts d``,
+2-worker ``LocalCluster`` on 2 shared cores, median of 3, relative gap 1e-6,
+2 column blocks of 2000 x 10000):
+
+=====================  ========  ======  ================  ==================
+problem                solver    time    rounds (CoCoA)    MB sent, received
+=====================  ========  ======  ================  ==================
+dense L1 logistic      central   1.0 s   27                1.6, 13.1
+dense L1 logistic      cocoa     7.0 s   211 (181)         9.6, 8.6
+dense Lasso            central   0.51 s  10                1.3, 1.3
+dense Lasso            cocoa     1.5 s   56 (34)           2.7, 1.8
+int8 genotype Lasso    central   0.38 s  15                1.4, 1.0
+int8 genotype Lasso    cocoa     3.3 s   158 (132)         6.0, 4.9
+=====================  ========  ======  ================  ==================
+
+CoCoA reaches the gap on every problem, but it takes 2 to 19 rounds per outer
+iteration where the central solve takes none, and its progress per round is set
+by the aggregation (``sigma' = K``), not by the local accuracy (1 to 100 local
+epochs give the same number of rounds); solving each working set to the final
+tolerance instead of the shared inner one takes 1.4 to 3 times its rounds. The
+central solve is 3 to 9 times faster and moves fewer bytes in all, so it stays
+the default; CoCoA is for working-set columns (``8 n |W|`` bytes) too large for
+the driver's memory (not measured here).
 
 The stopping rule is the relative duality gap of the whole problem, and the
 final certificate correlates the dual point with *every* column, screened ones
@@ -46,6 +68,7 @@ from ..solvers._design import centred_sq_norms, xt_dot
 from ..solvers._problem import kernel_design
 from ..solvers.working_set import NOT_SCREENED, SolveResult, _outer_loop, resolve_solver
 from ._central import WorkingColumns, local_state
+from ._cocoa import LOCAL_EPOCHS, CocoaWorkingSet
 from ._runtime import BlockRuntime
 from ._tasks import check_block_design, fetch_columns
 
@@ -67,6 +90,7 @@ class ColumnBlock:
     b: np.ndarray = None
     lower: np.ndarray = None
     upper: np.ndarray = None
+    s: np.ndarray = None
 
     @property
     def width(self):
@@ -102,9 +126,10 @@ def column_block_stats(block, s, centre):
     return means, raw, centred
 
 
-def configure_column_block(block, means, norms, a, b, lower, upper):
-    """The block with its centring, screening norms, penalty weights and box attached."""
-    return replace(block, means=means, norms=norms, a=a, b=b, lower=lower, upper=upper)
+def configure_column_block(block, means, norms, a, b, lower, upper, s):
+    """The block with its centring, screening norms, penalty weights, box and normalised
+    sample weights attached (the weights: for the local solves of ``column_solver="cocoa"``)."""
+    return replace(block, means=means, norms=norms, a=a, b=b, lower=lower, upper=upper, s=s)
 
 
 def initial_column_state(block, live):
@@ -228,7 +253,7 @@ class ColumnBlockSolver:
             sl = slice(self.starts[k], self.starts[k] + self.widths[k])
             blocks.append(rt.submit(configure_column_block, k, rt.blocks[k], means[sl],
                                     self.norms[sl], self.a[sl], self.b[sl], self.lower[sl],
-                                    self.upper[sl]))
+                                    self.upper[sl], s))
         rt.replace_blocks(blocks)
         self.states = [rt.submit(initial_column_state, k, rt.blocks[k],
                                  self.norms[self.starts[k]:self.starts[k] + self.widths[k]] > 0)
@@ -247,6 +272,13 @@ class ColumnBlockSolver:
         self.columns.add(np.concatenate([local + self.starts[k] for k, local in parts]),
                          stack(fetched))
 
+    @property
+    def centred_correlations(self):
+        """Whether the correlations centre the columns implicitly, as
+        :func:`sksafe.screening.correlations`: only where the intercept is eliminated by
+        centring (elsewhere the dual point sums to zero itself)."""
+        return self.fit_intercept and self.datafit.intercept_mode == "centre"
+
     def _local_state(self, ws, coef, intercept):
         return local_state(self.columns.design(ws), self.y, self.sample_weight, self.datafit,
                            self.a[ws], self.b[ws], self.positive, self.fit_intercept,
@@ -256,10 +288,7 @@ class ColumnBlockSolver:
     def _correlate(self, theta, everything=False, unit_weights=None):
         """Rounds 1 (and 2 with an L2 part): ``(kappa, conjugate sum, alpha_max)`` of ``theta``."""
         rt = self.runtime
-        # implicit centring of the columns, as sksafe.screening.correlations: only where the
-        # intercept is eliminated by centring (elsewhere the dual point sums to zero itself)
-        centred = self.fit_intercept and self.datafit.intercept_mode == "centre"
-        theta_sum = float(theta.sum()) if centred else 0.0
+        theta_sum = float(theta.sum()) if self.centred_correlations else 0.0
         units = [None] * rt.n_blocks
 
         def build():
@@ -308,12 +337,45 @@ class ColumnBlockSolver:
         return self.datafit.dual_value(kappa * theta, problem.y, problem.s) - conj
 
 
+def _central_solve(engine, ws, w, intercept, tol, *, max_iter, p0, budget, screening, start,
+                   primal_zero):
+    """The working-set problem solved on the driver from its fetched columns, by the
+    single-machine working-set loop to the working-set gap ``tol``.
+
+    Returns ``(coef on ws, intercept, primal, problem, theta)``, ``theta`` the better
+    of the final residual and the best dual candidate of the loop.
+    """
+    engine._fetch(ws)
+    geometry, state = engine._local_state(ws, w[ws], intercept)
+    local_screened = np.full(ws.size, NOT_SCREENED)
+    local_screened[geometry.problem.screen_norms == 0] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, _, theta_best = _outer_loop(
+            geometry, state, local_screened, None, tol_abs=tol, max_iter=max_iter, p0=p0,
+            budget=budget, screening=screening, verbose=0, start=start,
+            primal_zero=primal_zero)
+    state.polish()
+    theta = state.theta()
+    if theta_best is not None and not np.array_equal(theta_best, theta):
+        all_ws = np.arange(ws.size)
+        if geometry.evaluate(theta_best, all_ws)[0] > geometry.evaluate(theta, all_ws)[0]:
+            theta = theta_best
+    return state.w, state.intercept(), state.primal(), geometry.problem, theta
+
+
 def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty, *,
-                     fit_intercept, tol, max_iter, max_epochs, p0, screening, verbose, start):
-    """The working-set outer loop on column blocks (see the module docstring)."""
+                     fit_intercept, tol, max_iter, max_epochs, p0, screening, verbose, start,
+                     column_solver="central"):
+    """The working-set outer loop on column blocks (see the module docstring).
+
+    ``column_solver`` solves the working-set problems: ``"central"`` on the driver
+    from fetched columns, ``"cocoa"`` by ProxCoCoA+ rounds (:mod:`._cocoa`).
+    """
     solver = resolve_solver("auto", datafit)
     engine = ColumnBlockSolver(runtime, starts, widths, y, sample_weight, datafit, penalty,
                                fit_intercept, solver)
+    cocoa = CocoaWorkingSet(engine) if column_solver == "cocoa" else None
     empty = np.zeros(0, dtype=np.int64)
     geometry0, state0 = engine._local_state(empty, np.zeros(0), 0.0)
     engine.setup(geometry0.problem.s)
@@ -369,27 +431,17 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
                                        candidates[order]]))
         previous_ws, previous_gap = ws, gap
         record["ws_size"] = int(ws.size)
-        engine._fetch(ws)
-        geometry, state = engine._local_state(ws, w[ws], intercept)
-        local_screened = np.full(ws.size, NOT_SCREENED)
-        local_screened[geometry.problem.screen_norms == 0] = 0
         inner_tol = max(0.3 * gap, 0.5 * tol_abs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            _, _, theta_best = _outer_loop(
-                geometry, state, local_screened, None, tol_abs=inner_tol, max_iter=max_iter,
-                p0=p0, budget=budget, screening=screening, verbose=0, start=start,
-                primal_zero=primal_zero)
-        state.polish()
+        if cocoa is None:
+            coef_ws, intercept, primal, problem, theta = _central_solve(
+                engine, ws, w, intercept, inner_tol, max_iter=max_iter, p0=p0, budget=budget,
+                screening=screening, start=start, primal_zero=primal_zero)
+        else:
+            coef_ws, intercept, primal, problem, theta, rounds = cocoa.solve(
+                ws, w, intercept, inner_tol, max(1, max_epochs // LOCAL_EPOCHS))
+            record["cocoa_rounds"] = rounds
         w[:] = 0.0
-        w[ws] = state.w
-        intercept = state.intercept()
-        primal, problem = state.primal(), geometry.problem
-        theta = state.theta()
-        if theta_best is not None and not np.array_equal(theta_best, theta):
-            all_ws = np.arange(ws.size)
-            if geometry.evaluate(theta_best, all_ws)[0] > geometry.evaluate(theta, all_ws)[0]:
-                theta = theta_best
+        w[ws] = coef_ws
     # final certificate: every column, screened ones included
     kappa, conj, _, _ = engine._correlate(theta, everything=True)
     dual = engine.dual_value(theta, kappa, conj, problem)
