@@ -632,7 +632,7 @@ def test_cocoa_predictor_follows_coefficients_changed_outside(client):
 def test_column_solver_option_is_checked(client):
     X, y = _problem("quadratic", n=40, p=120, seed=23)
     Xd = da.from_array(X, chunks=(40, 60))
-    with pytest.raises(ValueError, match="column_solver must be 'central' or 'cocoa'"):
+    with pytest.raises(ValueError, match="column_solver must be 'auto', 'central' or 'cocoa'"):
         solve_distributed(Xd, y, Quadratic(), L1(0.1), column_solver="admm")
     with pytest.raises(ValueError, match="column_solver='cocoa' solves the working sets of "
                                          "column blocks"):
@@ -641,6 +641,31 @@ def test_column_solver_option_is_checked(client):
     counts = np.abs(np.round(y)).astype(float)
     with pytest.raises(ValueError, match="bound on its second derivative"):
         solve_distributed(Xd, counts, Poisson(), L1(0.1), column_solver="cocoa")
+
+
+def test_column_solver_auto_switches_to_cocoa_beyond_the_driver_budget(client):
+    """``column_solver="auto"``: central while the working-set columns fit
+    ``central_max_bytes``, ProxCoCoA+ rounds beyond, same optimum either way; a datafit
+    ProxCoCoA+ cannot take is solved centrally all the same, with a ResourceWarning."""
+    X, y = _problem("logistic", n=60, p=250, seed=24)
+    Xd = da.from_array(X, chunks=(60, (120, 130)))
+    single = solve(X, y, Logistic(), L1(0.03), tol=1e-12)
+    budget = 8 * X.shape[0] * 12  # twelve columns: the first working sets fit, later ones not
+    result = solve_distributed(Xd, y, Logistic(), L1(0.03), tol=1e-8, layout="columns",
+                               central_max_bytes=budget)
+    assert result.relative_gap <= 1e-8
+    assert abs(result.primal - single.primal) <= 1e-8 * single.primal_zero
+    kinds = result.communication.summary()
+    assert kinds["columns"]["rounds"] > 0 and kinds["cocoa"]["rounds"] > 0
+    for record in result.history:  # no working set above the budget was solved centrally
+        if record["ws_size"] > 12:
+            assert record.get("cocoa_rounds", 0) > 0
+    counts = np.abs(np.round(3 * X[:, :5].sum(axis=1)))
+    with pytest.warns(ResourceWarning, match="exceeds central_max_bytes"):
+        poisson = solve_distributed(Xd, counts, Poisson(), L1(0.02), tol=1e-8,
+                                    layout="columns", central_max_bytes=8 * 60 * 2)
+    reference = solve(X, counts, Poisson(), L1(0.02), tol=1e-12)
+    assert abs(poisson.primal - reference.primal) <= 1e-8 * reference.primal_zero
 
 
 def test_ledger_matches_the_transfer_counters_of_distributed(client):

@@ -205,7 +205,7 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
 def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
                       tol=1e-4, max_iter=100, max_epochs=50_000, p0=10, screening=True,
                       verbose=0, client=None, layout="auto", max_retries=3, timeout=600.0,
-                      central_max_bytes=None, column_solver="central"):
+                      central_max_bytes=None, column_solver="auto"):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` on a Dask cluster, to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` (weights normalised to sum to one) and
@@ -241,15 +241,15 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     timeout : float, default=600
         Seconds any single round may take (no wait is unbounded).
     central_max_bytes : float, default=None
-        Row blocks: largest size, in bytes, of the working-set columns ``X[:, W]``
-        that the driver fetches to solve the working-set problem itself with the
+        Largest size, in bytes, of the working-set columns ``X[:, W]`` that the
+        driver fetches to solve the working-set problem itself with the
         single-machine solver (counted as ``8 n |W|``, dense float64, whatever the
         storage). ``None`` means 256 MiB; either way at most a quarter of the
-        smallest worker memory limit. Larger working sets are solved by rounds
-        over the blocks (least-squares Gram, proximal Newton models); ``0`` always
-        does so. The target and the weights (``n`` floats each) come to the driver
-        when the budget holds them.
-    column_solver : {"central", "cocoa"}, default="central"
+        smallest worker memory limit. Row blocks: larger working sets are solved by
+        rounds over the blocks (least-squares Gram, proximal Newton models); ``0``
+        always does so. The target and the weights (``n`` floats each) come to the
+        driver when the budget holds them. Column blocks: see ``column_solver``.
+    column_solver : {"auto", "central", "cocoa"}, default="auto"
         Column blocks: how the working-set problem of each outer iteration is
         solved. ``"central"``: its new columns come to the driver (``n |W_new|``
         floats, each column once per fit), which solves it with the single-machine
@@ -258,9 +258,12 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
         ``n + 2 |W_k|`` floats per block, each block solving a local quadratic model
         on its own working-set columns by coordinate descent, until the working-set
         duality gap is below the inner tolerance (``max_epochs`` counts the local
-        epochs: at most ``max_epochs / 5`` rounds per working set). Needs a datafit with a bounded second derivative
-        (Quadratic, Logistic, Huber). See :mod:`sksafe.distributed._columns` for
-        the measured comparison.
+        epochs: at most ``max_epochs / 5`` rounds per working set). Needs a datafit
+        with a bounded second derivative (Quadratic, Logistic, Huber). ``"auto"``:
+        central while the working-set columns fit ``central_max_bytes`` (the
+        faster one, by measurement: see :mod:`sksafe.distributed._columns`), cocoa
+        beyond, where the datafit allows it (otherwise central all the same, with
+        a ``ResourceWarning``).
 
     Returns
     -------
@@ -273,8 +276,9 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     client = get_client(client)
     X, y, sample_weight, layout = _check_blocks(X, y, sample_weight, layout)
     check_supported(datafit, penalty, layout)
-    if column_solver not in ("central", "cocoa"):
-        raise ValueError(f"column_solver must be 'central' or 'cocoa', got {column_solver!r}.")
+    if column_solver not in ("auto", "central", "cocoa"):
+        raise ValueError(f"column_solver must be 'auto', 'central' or 'cocoa', got "
+                         f"{column_solver!r}.")
     if column_solver == "cocoa":
         if layout != "columns":
             raise ValueError("column_solver='cocoa' solves the working sets of column blocks; "
@@ -286,9 +290,10 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     if layout == "columns":
         runtime, starts, widths = column_runtime(client, X, max_retries=max_retries,
                                                  timeout=timeout)
+        budget = central_budget(client, central_max_bytes)
         return solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty,
                                 fit_intercept=fit_intercept, column_solver=column_solver,
-                                **options)
+                                central_max_bytes=budget, **options)
     problem = build_problem(client, X, y, sample_weight, datafit, fit_intercept,
                             max_retries=max_retries, timeout=timeout,
                             central_max_bytes=central_max_bytes)

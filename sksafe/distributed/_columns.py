@@ -20,7 +20,7 @@ One outer iteration of the working-set algorithm with dynamic Gap Safe screening
    columns it does not have yet and solves the working-set problem itself with
    the single-machine solver, to the single-machine inner tolerance.
 
-This is the default, ``column_solver="central"``. The alternative,
+This is ``column_solver="central"``. The alternative,
 ``column_solver="cocoa"`` (:mod:`._cocoa`), leaves the working-set columns on
 their workers and solves the working-set problem by ProxCoCoA+ rounds (Smith et
 al., JMLR 18(230), 2018): one round per CoCoA iteration, ``n`` floats to and
@@ -45,9 +45,10 @@ iteration where the central solve takes none, and its progress per round is set
 by the aggregation (``sigma' = K``), not by the local accuracy (1 to 100 local
 epochs give the same number of rounds); solving each working set to the final
 tolerance instead of the shared inner one takes 1.4 to 3 times its rounds. The
-central solve is 3 to 9 times faster and moves fewer bytes in all, so it stays
-the default; CoCoA is for working-set columns (``8 n |W|`` bytes) too large for
-the driver's memory (not measured here).
+central solve is 3 to 9 times faster and moves fewer bytes in all, so the default,
+``column_solver="auto"``, solves centrally while the working-set columns (``8 n |W|``
+bytes) fit the driver's budget (``central_max_bytes``, as for row blocks) and by
+CoCoA rounds beyond it.
 
 The stopping rule is the relative duality gap of the whole problem, and the
 final certificate correlates the dual point with *every* column, screened ones
@@ -208,7 +209,7 @@ class ColumnBlockSolver:
     """Working-set solver with Gap Safe screening on column blocks (see the module docstring)."""
 
     def __init__(self, runtime, starts, widths, y, sample_weight, datafit, penalty,
-                 fit_intercept, solver):
+                 fit_intercept, solver, central_max_bytes=np.inf):
         self.runtime = runtime
         self.starts, self.widths = np.asarray(starts), np.asarray(widths)
         self.n_features = int(self.widths.sum())
@@ -220,7 +221,8 @@ class ColumnBlockSolver:
         self.positive = bool(penalty.positive)
         self.lower, self.upper = as_box(self.positive, self.n_features)
         self.states = None
-        self.columns = WorkingColumns(y.shape[0])  # the working-set columns seen so far
+        # the working-set columns seen so far, within the driver's byte budget
+        self.columns = WorkingColumns(y.shape[0], central_max_bytes)
 
     def _blocks_of(self, cols):
         """Split sorted global indices by block: ``[(k, local indices)]``."""
@@ -366,16 +368,22 @@ def _central_solve(engine, ws, w, intercept, tol, *, max_iter, p0, budget, scree
 
 def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty, *,
                      fit_intercept, tol, max_iter, max_epochs, p0, screening, verbose, start,
-                     column_solver="central"):
+                     column_solver="auto", central_max_bytes=np.inf):
     """The working-set outer loop on column blocks (see the module docstring).
 
     ``column_solver`` solves the working-set problems: ``"central"`` on the driver
-    from fetched columns, ``"cocoa"`` by ProxCoCoA+ rounds (:mod:`._cocoa`).
+    from fetched columns, ``"cocoa"`` by ProxCoCoA+ rounds (:mod:`._cocoa`),
+    ``"auto"`` centrally while the working-set columns fit ``central_max_bytes``
+    (``8 n |W|`` bytes) and by ProxCoCoA+ rounds beyond (centrally all the same,
+    with a ``ResourceWarning``, for a datafit ProxCoCoA+ cannot take).
     """
     solver = resolve_solver("auto", datafit)
     engine = ColumnBlockSolver(runtime, starts, widths, y, sample_weight, datafit, penalty,
-                               fit_intercept, solver)
-    cocoa = CocoaWorkingSet(engine) if column_solver == "cocoa" else None
+                               fit_intercept, solver, central_max_bytes)
+    cocoa_allowed = datafit.hessian_bound is not None and datafit.intercept_mode in (
+        "centre", "newton")
+    cocoa = None
+    warned = False
     empty = np.zeros(0, dtype=np.int64)
     geometry0, state0 = engine._local_state(empty, np.zeros(0), 0.0)
     engine.setup(geometry0.problem.s)
@@ -432,7 +440,19 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
         previous_ws, previous_gap = ws, gap
         record["ws_size"] = int(ws.size)
         inner_tol = max(0.3 * gap, 0.5 * tol_abs)
-        if cocoa is None:
+        use_cocoa = column_solver == "cocoa"
+        if column_solver == "auto" and not engine.columns.fits(ws.size):
+            use_cocoa = cocoa_allowed
+            if not cocoa_allowed and not warned:
+                warnings.warn(f"The working set ({ws.size} columns, {8e-6 * y.shape[0] * ws.size:.0f}"
+                              f" MB) exceeds central_max_bytes, and ProxCoCoA+ cannot take "
+                              f"{datafit!r}: its columns come to the driver all the same.",
+                              ResourceWarning, stacklevel=3)
+                warned = True
+                engine.columns.max_bytes = np.inf
+        if use_cocoa and cocoa is None:
+            cocoa = CocoaWorkingSet(engine)
+        if not use_cocoa:
             coef_ws, intercept, primal, problem, theta = _central_solve(
                 engine, ws, w, intercept, inner_tol, max_iter=max_iter, p0=p0, budget=budget,
                 screening=screening, start=start, primal_zero=primal_zero)
