@@ -367,12 +367,14 @@ def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=()):
     date = datetime.date.today().isoformat()
     path = HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md"
     lines = [f"# Distributed fitting on Dask ({date})", "",
-             "Command: `python benchmarks/bench_distributed.py" + (" --quick`" if quick else "`"),
+             "Command: `" + " ".join(["python", "benchmarks/bench_distributed.py"]
+                                     + sys.argv[1:]) + "`",
              "", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in machine_info(None).items()]
     lines += ["- cluster: `LocalCluster(n_workers=2, threads_per_worker=1, processes=True)` on "
-              "the same 2 cores as the driver; one run per entry; the machine was shared "
-              "with other jobs, so timings are noisy.", "",
+              "the same 2 cores as the driver; sksafe entries: median of the `--repeat` runs "
+              "(default 1), dask-ml: one run; the machine may be shared with other jobs "
+              "(see the load average), so timings are noisy.", "",
               "## (a) Problems that fit one machine, alpha = alpha_max / 10, no intercept", ""]
     lines += ["| problem | n | p | alpha | P* (gap 1e-10) | support |", "|---|---|---|---|---|---|"]
     lines += [f"| {k} | {n} | {p} | {a:.4g} | {ps:.8g} | {s} |" for k, n, p, a, ps, s in table]
