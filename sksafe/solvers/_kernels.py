@@ -181,7 +181,11 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, lower, upper, 
     implicit centring ``x_c = x - x_offset``, over the box ``lower <= w <= upper``
     (every update is feasible: the prox clips). State: ``R = s * (y - X w)`` (weighted
     residual without the centring term) and ``shift_box[0] = x_offset^T w``, so
-    that the weighted centred residual is ``rho = R + s * shift``. Every epoch
+    that the weighted centred residual is ``rho = R + s * shift``. The coordinate
+    gradient ``-(X_j^T R + x_offset_j shift)`` equals ``-X_c,j^T rho`` only where the
+    centring is the weighted one: ``s`` sums to one, ``x_offset`` holds the
+    ``s``-weighted column means (or zeros) and ``y`` is ``s``-centred, so that
+    ``sum(rho) = 0``; callers with other weights scale the penalty instead. Every epoch
     feeds Anderson extrapolation of the primal iterate (kept only if it lowers
     the objective); every ``gap_freq`` epochs the duality gap of the subproblem is
     evaluated at the best of the current and the extrapolated dual point, and the
