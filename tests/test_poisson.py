@@ -204,3 +204,21 @@ def test_bad_input():
         SparseGLM(Poisson(), L1(0.1), solver="fista").fit(X, y)
     with pytest.raises(ValueError, match="bounded second derivative"):
         solve(X, y, Poisson(), L1(0.1), solver="fista")
+
+
+def test_poisson_intercept_shift_is_the_exact_minimiser():
+    """The closed-form intercept of the Poisson datafit zeroes the derivative of
+    ``c -> F(z + c)``; a datafit without one returns None (Newton steps then)."""
+    from sksafe.datafits import Logistic, Poisson
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=50)
+    y = rng.poisson(2.0, size=50).astype(float)
+    s = rng.uniform(0.5, 1.5, size=50)
+    s /= s.sum()
+    shift = Poisson().intercept_shift(z, y, s)
+    grad = np.empty(50)
+    Poisson().raw_grad(z + shift, y, s, grad)
+    assert abs(grad.sum()) <= 1e-14 * (s @ y)
+    values = [Poisson().value(z + shift + h, y, s) for h in (-1e-4, 0.0, 1e-4)]
+    assert values[1] <= min(values[0], values[2])
+    assert Logistic().intercept_shift(z, np.sign(y - 1.5), s) is None

@@ -41,6 +41,9 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
     variable, minimised exactly by Newton's method before each gap evaluation)
     or ``"none"`` (``F(z + c) = F(z)``, Cox: no intercept to fit, and every dual
     point has ``sum_i theta_i = 0``).
+``intercept_shift(z, y, s)``
+    the shift ``c`` minimising ``F(z + c)`` in closed form, or ``None`` (the
+    default) when there is none: the solvers then take Newton steps.
 ``check_target(y)``
     validate ``y`` and return it, as float64, in the form the kernels take
     (``ValueError`` otherwise): a vector, or for Cox an ``(n, 3)`` array of
@@ -96,6 +99,10 @@ class BaseDatafit(BaseEstimator):
     def dual_gamma(self, y, s):
         """Strong-concavity constant of the dual for target ``y`` and weights ``s``."""
         return self.gamma
+
+    def intercept_shift(self, z, y, s):
+        """``argmin_c F(z + c)`` in closed form, or ``None`` (Newton steps then)."""
+        return None
 
     def zero_sum_dual(self, theta, y, s):
         """A dual point with ``sum(theta) = 0`` near ``theta``, in the dual domain.

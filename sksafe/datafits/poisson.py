@@ -89,6 +89,11 @@ class Poisson(BaseDatafit):
 
     _kernels = (poisson_value, poisson_raw_grad, poisson_raw_hessian, poisson_dual_value)
 
+    def intercept_shift(self, z, y, s):
+        """``log(sum_i s_i y_i / sum_i s_i exp(z_i))``: ``F(z + c)`` is minimal where the
+        weighted mean of ``exp(z + c)`` equals that of ``y`` (one pass, no Newton)."""
+        return float(np.log((s @ y) / (s @ np.exp(z))))
+
     def check_target(self, y):
         y = np.asarray(y, dtype=np.float64)
         if np.any(y < 0):

@@ -360,6 +360,12 @@ class ProxNewtonState:
         cols = self.unpenalised
         if not pb.fit_intercept and cols.size == 0:
             return
+        if cols.size == 0:
+            shift = self.datafit.intercept_shift(self.z, pb.y, pb.s)
+            if shift is not None and np.isfinite(shift):
+                self.z += shift
+                self.b0 += shift
+                return
         basis = self.X_u
         if pb.fit_intercept:
             basis = np.column_stack([np.ones(pb.n_samples), basis])
