@@ -52,6 +52,7 @@ from ._design import add_columns
 from ._kernels import _quadratic_primal
 from ._nonconvex_cd import nonconvex_cd_working_set
 from ._states import ProxNewtonState, QuadraticCDState
+from .working_set import select_working_set
 
 #: a working-set subproblem is solved to this fraction of the current KKT violation
 INNER_FRACTION = 0.3
@@ -232,14 +233,8 @@ def solve_nonconvex(problem, datafit, penalty, *, solver="auto", coef_init=None,
         priorities = -violations
         forced = (state.w[live_cols] != 0.0) | (alpha[live_cols] == 0.0)
         priorities[forced] = -np.inf
-        ws_size = max(p0, 2 * int(np.count_nonzero(forced)))
-        if previous_ws is not None:
-            ws_size = max(ws_size, previous_ws.size)
-        ws_size = min(ws_size, live_cols.size)
-        if ws_size < live_cols.size:
-            ws = np.sort(live_cols[np.argpartition(priorities, ws_size - 1)[:ws_size]])
-        else:
-            ws = live_cols
+        ws = select_working_set(live_cols, priorities, int(np.count_nonzero(forced)), p0,
+                                previous_ws)
         previous_ws = ws
         history[-1]["ws_size"] = int(ws.size)
         inner_tol = tol_abs if ws.size == live_cols.size else max(INNER_FRACTION * kkt,

@@ -339,19 +339,12 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
         if iteration == 1 and ws_init is not None:
             forced[np.isin(units, ws_init)] = True
         priorities[forced] = -np.inf
-        ws_size = max(p0, 2 * int(np.count_nonzero(forced)))
-        if previous_ws is not None and ws_size <= previous_ws.size:
-            ws_size = max(ws_size, previous_ws.size)
-        ws_size = min(ws_size, units.size)
-        if ws_size < units.size:
-            ws = np.sort(units[np.argpartition(priorities, ws_size - 1)[:ws_size]])
-        else:
-            ws = units
+        ws = select_working_set(units, priorities, int(np.count_nonzero(forced)), p0,
+                                previous_ws)
         if (previous_ws is not None and np.array_equal(ws, previous_ws) and ws.size < units.size
                 and gap > 0.5 * previous_gap):
             # the same working set again and the gap stalls: units outside it matter
-            ws_size = min(2 * ws.size, units.size)
-            ws = np.sort(units[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+            ws = select_working_set(units, priorities, 0, 2 * ws.size, None)
         previous_ws, previous_gap = ws, gap
         history[-1]["ws_size"] = int(ws.size)
         inner_tol = tol_abs if ws.size == units.size else max(0.3 * gap, 0.5 * tol_abs)
@@ -359,6 +352,22 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
         if theta_inner is not None:
             candidates.append(theta_inner)
     return iteration, history, theta_best
+
+
+def select_working_set(units, priorities, n_forced, p0, previous_ws):
+    """The working set: the ``max(p0, 2 n_forced)`` units of lowest priority (at least as
+    many as ``previous_ws``, at most all of them), sorted.
+
+    Forced units (the support) carry priority ``-inf``, so they are always in; twice
+    their number leaves as much room again for the best candidates (skglm's rule).
+    """
+    ws_size = max(p0, 2 * n_forced)
+    if previous_ws is not None:
+        ws_size = max(ws_size, previous_ws.size)
+    ws_size = min(ws_size, units.size)
+    if ws_size < units.size:
+        return np.sort(units[np.argpartition(priorities, ws_size - 1)[:ws_size]])
+    return units
 
 
 def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, iteration,
