@@ -56,14 +56,32 @@ from ..solvers._design import xt_dot
 
 
 def correlations(problem, theta, cols, out=None):
-    """``X_c[:, cols]^T theta`` with the implicit centring of the kernels."""
+    """``X_c[:, cols]^T theta`` with the implicit centring of the kernels.
+
+    The correlations of the last ``theta`` are remembered (``problem.cache``):
+    the solvers evaluate one dual candidate on nested sets of features (the
+    working set inside a subproblem, the active features in the outer loop,
+    every feature in the certificate), and each column is read once per candidate.
+    """
     if out is None:
         out = np.empty(cols.shape[0])
-    xt_dot(problem.X, theta, cols, out)
-    if problem.fit_intercept:
-        total = theta.sum()
-        if total != 0.0:
-            out -= problem.x_offset[cols] * total
+    memo = problem.cache.get("correlations")
+    if memo is None or not np.array_equal(memo[0], theta):
+        memo = (np.array(theta, dtype=np.float64), np.empty(problem.n_features),
+                np.zeros(problem.n_features, dtype=bool))
+        problem.cache["correlations"] = memo
+    _, known, is_known = memo
+    missing = cols[~is_known[cols]]
+    if missing.size:
+        fresh = np.empty(missing.shape[0])
+        xt_dot(problem.X, theta, missing, fresh)
+        if problem.fit_intercept:
+            total = theta.sum()
+            if total != 0.0:
+                fresh -= problem.x_offset[missing] * total
+        known[missing] = fresh
+        is_known[missing] = True
+    np.take(known, cols, out=out)
     return out
 
 

@@ -1,5 +1,5 @@
 """Everything a solver needs about one fitting problem, computed once."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,6 +38,10 @@ class Problem:
         Always ``False`` for a shift-invariant datafit (``intercept_mode="none"``).
     gamma : float or None
         Strong-concavity constant of the dual (``datafit.dual_gamma(y, s)``).
+    cache : dict
+        Results that depend on the problem only, computed on first use (the
+        point ``w = 0`` of :func:`sksafe.solvers.working_set.solve`, which every
+        fit of a path would otherwise recompute).
     """
 
     X: object
@@ -51,6 +55,7 @@ class Problem:
     screen_norms: np.ndarray
     fit_intercept: bool
     gamma: float = None
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_samples(self):

@@ -334,16 +334,33 @@ class ProxNewtonState:
         self.X_u = _dense_columns(problem, unpenalised)
         self.model_epochs = self.max_cd_epochs
         self.no_constraint = np.empty((problem.n_samples, 0))  # the models need no dual point
+        self._loss_memo = None  # (z, F(z)) of the last evaluation
+        self._theta_memo = None  # (z, grad F(z), theta) of the last evaluation
 
     def _loss(self, z):
-        return self.datafit.value(z, self.problem.y, self.problem.s)
+        # the outer loop, the subproblem and the line search ask for the loss at the same
+        # point in turn: an O(n) comparison spares an O(n) sum of logarithms
+        if self._loss_memo is not None and np.array_equal(self._loss_memo[0], z):
+            return self._loss_memo[1]
+        value = self.datafit.value(z, self.problem.y, self.problem.s)
+        self._loss_memo = (z.copy(), value)
+        return value
 
     def theta(self):
+        """``-grad F`` at the current point (``sum = 0`` with an intercept); leaves the
+        gradient in ``self.grad``. The returned array is shared: do not modify it."""
         pb = self.problem
+        memo = self._theta_memo
+        if memo is not None and np.array_equal(memo[0], self.z):
+            self.grad[:] = memo[1]
+            return memo[2]
         self.datafit.raw_grad(self.z, pb.y, pb.s, self.grad)
+        theta = -self.grad
         if pb.fit_intercept:
-            return self.datafit.zero_sum_dual(-self.grad, pb.y, pb.s)
-        return -self.grad
+            theta = self.datafit.zero_sum_dual(theta, pb.y, pb.s)
+        theta.setflags(write=False)
+        self._theta_memo = (self.z.copy(), self.grad.copy(), theta)
+        return theta
 
     def primal(self):
         return self._loss(self.z) + penalty_value(self.w, self.all_cols, self.a, self.b)

@@ -40,6 +40,11 @@ class SolveResult:
         Inner iterations (CD epochs, or prox-Newton steps).
     dual_point : ndarray of float64, shape (n_samples,) or (n_samples, n_tasks)
         The feasible dual point that certifies ``gap``.
+    dual_correlations : ndarray of float64, shape (n_features,) or (n_features, n_tasks)
+        ``X_c^T dual_point`` over every feature (centred columns where an intercept
+        is fitted), a by-product of the certificate. Passed back to :func:`solve`
+        as ``dual_init_correlations`` with ``dual_init=dual_point``, it spares the
+        next fit of a path a pass over ``X``. ``None`` for non-convex penalties.
     screened_at : ndarray of int, shape (n_features,)
         Outer iteration at which each feature was screened out: 0 means before the
         first iteration (zero column, or screened by a warm start), -1 never.
@@ -81,6 +86,7 @@ class SolveResult:
     communication: object = None
     certificate: str = "duality_gap"
     kkt_violation: float = None
+    dual_correlations: np.ndarray = None
 
 
 def _make_state(solver, problem, datafit, a, b, box, unpenalised, coef, intercept):
@@ -107,7 +113,7 @@ def resolve_solver(solver, datafit):
 
 
 def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coef_init=None,
-          intercept_init=0.0, dual_init=None, tol=1e-4, max_iter=100, max_epochs=50_000,
+          intercept_init=0.0, dual_init=None, dual_init_correlations=None, tol=1e-4, max_iter=100, max_epochs=50_000,
           p0=10, screening=True, solver="auto", verbose=0, problem=None, ws_init=None):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` to relative duality gap ``tol``.
 
@@ -131,6 +137,10 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     dual_init : ndarray of shape (n_samples,), default=None
         A dual point of a previous fit (e.g. the previous alpha of a path), used
         as an extra candidate for the first gap: sequential screening.
+    dual_init_correlations : ndarray of shape (n_features,), default=None
+        ``X_c^T dual_init`` (:attr:`SolveResult.dual_correlations` of the fit that
+        gave ``dual_init``): the first gap evaluation then needs no pass over ``X``.
+        Trusted as given: pass the pair of one :class:`SolveResult` on the same problem.
     tol : float, default=1e-4
         Relative duality gap to reach.
     max_iter : int, default=100
@@ -216,9 +226,10 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
             state.b0 = zero_state.b0  # the polished intercept of the zero point
             state.z = zero_state.z.copy()
         iterations, history, theta_best = _outer_loop(
-            geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0, budget=budget, screening=screening,
-            verbose=verbose, start=start, primal_zero=primal_zero,
-            known=(theta_zero, corr_zero) if starts_at_zero else None, ws_init=ws_init)
+            geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
+            budget=budget, screening=screening, verbose=verbose, start=start,
+            primal_zero=primal_zero, known=(theta_zero, corr_zero) if starts_at_zero else None,
+            ws_init=ws_init, dual_init_correlations=dual_init_correlations)
 
     return certify(geometry, state, theta_best, tol=tol, tol_abs=tol_abs,
                    primal_zero=primal_zero, iterations=iterations, screened_at=screened_at,
@@ -236,11 +247,13 @@ def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iteration
     state.polish()
     all_units = np.arange(geometry.n_units)
     theta = state.theta()
-    dual, kappa, _ = geometry.evaluate(theta, all_units, full=True)
+    corr = geometry.correlations_all(theta)
+    dual, kappa, _ = geometry.evaluate(theta, all_units, corr, full=True)
     if theta_best is not None and not np.array_equal(theta_best, theta):
-        dual_best, kappa_best, _ = geometry.evaluate(theta_best, all_units, full=True)
+        corr_best = geometry.correlations_all(theta_best)
+        dual_best, kappa_best, _ = geometry.evaluate(theta_best, all_units, corr_best, full=True)
         if dual_best > dual:
-            theta, dual, kappa = theta_best, dual_best, kappa_best
+            theta, dual, kappa, corr = theta_best, dual_best, kappa_best, corr_best
     primal = state.primal()
     gap = max(primal - dual, 0.0)
     relative_gap = gap / primal_zero if primal_zero > 0 else 0.0
@@ -256,7 +269,8 @@ def certify(geometry, state, theta_best, *, tol, tol_abs, primal_zero, iteration
         primal=float(primal), gap=float(gap), primal_zero=float(primal_zero),
         relative_gap=float(relative_gap), converged=bool(converged), n_iter=int(iterations),
         n_epochs=int(getattr(state, "epochs", 0)), dual_point=kappa * theta,
-        screened_at=screened_at, alpha_max=float(alpha_max), history=history)
+        dual_correlations=kappa * corr, screened_at=screened_at, alpha_max=float(alpha_max),
+        history=history)
 
 
 def _zero_point(geometry, unpenalised, solver, intercept_init):
@@ -264,17 +278,46 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
 
     Returns ``(state, P(0), theta, corr)``: ``theta = -grad F`` there and its
     correlations with every column (zero for constant columns), which give
-    ``alpha_max``.
+    ``alpha_max``. The point depends on the problem, the datafit and the
+    unpenalised set only, so it is computed once per problem (``problem.cache``)
+    and every later fit of a path starts from a fresh state at the cached point.
     """
     problem = geometry.problem
-    state = _make_state("cd" if solver == "cd" else "prox_newton", problem, geometry.datafit,
-                        geometry.a, geometry.b, geometry.box, unpenalised,
-                        np.zeros(problem.n_features), intercept_init)
+    kind = "cd" if solver == "cd" else "prox_newton"
+    key = ("zero_point", kind, repr(geometry.datafit), unpenalised.tobytes())
+    cached = problem.cache.get(key)
+    if cached is not None:
+        coef, intercept, primal, theta, corr = cached
+        state = _make_state(kind, problem, geometry.datafit, geometry.a, geometry.b,
+                            geometry.box, unpenalised, coef.copy(), intercept)
+        return state, primal, theta, corr
+    state = _make_state(kind, problem, geometry.datafit, geometry.a, geometry.b, geometry.box,
+                        unpenalised, np.zeros(problem.n_features), intercept_init)
     state.polish()
     theta = state.theta()
     corr = geometry.correlations_all(theta)
     corr[problem.screen_norms == 0] = 0.0
-    return state, state.primal(), theta, corr
+    primal = state.primal()
+    theta.setflags(write=False)  # shared by every fit that reads the cache
+    corr.setflags(write=False)
+    problem.cache[key] = (state.w.copy(), state.intercept(), primal, theta, corr)
+    return state, primal, theta, corr
+
+
+def primal_value(problem, datafit, penalty, coef, intercept=0.0, solver="auto"):
+    """``P(w, b)`` on a built problem, at ``coef`` clipped into the penalty's box.
+
+    ``intercept`` is in the user's coordinates; the quadratic datafit's solver
+    (``solver="cd"``) eliminates it, so it is optimal there whatever is passed.
+    """
+    solver = resolve_solver(solver, datafit)
+    n_features = problem.n_features
+    a, b = penalty.l1_l2_weights(n_features)
+    box = penalty.box(n_features)
+    unpenalised = np.flatnonzero(unpenalised_mask(a, b, box) & (problem.screen_norms > 0))
+    state = _make_state("cd" if solver == "cd" else "prox_newton", problem, datafit, a, b, box,
+                        unpenalised, np.asarray(coef, dtype=np.float64), intercept)
+    return state.primal()
 
 
 def alpha_max(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, problem=None):
@@ -297,7 +340,8 @@ def alpha_max(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True,
 
 
 def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p0, budget,
-                screening, verbose, start, primal_zero, known=None, ws_init=None):
+                screening, verbose, start, primal_zero, known=None, ws_init=None,
+                dual_init_correlations=None):
     """Working-set iterations: gap, screening, working set, subproblem.
 
     Units are features (separable penalties) or groups (block penalties): the
@@ -305,23 +349,33 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
     ``(iterations, history, theta)`` with ``theta`` the best dual candidate of the
     last gap evaluation (an extrapolated point is often better than the current
     residual, and the final certificate uses both). ``ws_init`` units are forced
-    into the first working set, as the current support is.
+    into the first working set, as the current support is. ``known`` holds
+    ``(theta, correlations)`` of the starting point, ``dual_init_correlations``
+    those of ``dual_init``: the first gap evaluation reuses them.
     """
     active = screened_at == NOT_SCREENED
     history = []
     candidates = []
+    theta_init = None
     if dual_init is not None:
         theta_init = state.feasible_dual(dual_init)
         if theta_init is not None:
             candidates.append(theta_init)
+            if (known is None and dual_init_correlations is not None
+                    and np.array_equal(theta_init, dual_init)):
+                known = (theta_init, dual_init_correlations)
     previous_ws, previous_gap = None, np.inf
     iteration = 0
     theta_best = None
     for iteration in range(1, max_iter + 1):
         state.polish()
-        if iteration == 1 and known is not None:
+        if iteration > 1 or known is None:
+            candidates.insert(0, state.theta())
+        elif theta_init is None or known[0] is not theta_init:
             candidates.insert(0, known[0])  # the state is still at the point of ``known``
-        else:
+        elif not _parallel(state.theta(), theta_init):
+            # a warm start from the fit that gave dual_init has its own point's direction:
+            # only a different direction is worth a pass over X
             candidates.insert(0, state.theta())
         gap, units, dual_norms, moved, theta_best = check_gap_and_screen(
             geometry, state, candidates, active, screened_at, iteration=iteration,
@@ -352,6 +406,23 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
         if theta_inner is not None:
             candidates.append(theta_inner)
     return iteration, history, theta_best
+
+
+def _same_candidate(u, v):
+    """Whether two dual candidates are equal arrays (candidates may be other objects)."""
+    return (isinstance(u, np.ndarray) and isinstance(v, np.ndarray) and u.shape == v.shape
+            and np.array_equal(u, v))
+
+
+def _parallel(u, v, rtol=1e-10):
+    """Whether ``u = c v`` for some ``c > 0``, to ``rtol`` relative to ``max |u|``."""
+    if not (isinstance(u, np.ndarray) and isinstance(v, np.ndarray)) or u.shape != v.shape:
+        return False
+    vv = float(np.vdot(v, v))
+    if vv == 0.0:
+        return False
+    c = float(np.vdot(u, v)) / vv
+    return c > 0.0 and np.max(np.abs(u - c * v)) <= rtol * np.max(np.abs(u))
 
 
 def select_working_set(units, priorities, n_forced, p0, previous_ws):
@@ -387,6 +458,10 @@ def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, it
     best (unscaled) dual candidate.
     """
     units = np.flatnonzero(active)
+    # a subproblem that ended on its own point returns that point's dual candidate,
+    # which the outer loop recomputes: one evaluation is enough
+    candidates = [theta for k, theta in enumerate(candidates)
+                  if not any(_same_candidate(theta, other) for other in candidates[:k])]
     if len(candidates) > 1 and ranking_units is not None:
         ranks = [geometry.evaluate(theta, ranking_units)[0] for theta in candidates]
         candidates = [candidates[int(np.argmax(ranks))]]
