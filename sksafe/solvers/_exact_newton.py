@@ -16,16 +16,45 @@ optimum (proximal Newton: Lee, Sun & Saunders, SIAM J. Optim. 2014). ``H`` is
 never formed: the datafit applies it to the working-set columns in O(n) each
 (:meth:`~sksafe.datafits.base.BaseDatafit.hessian_columns`), and the ``|W| x |W|``
 matrix ``G = X_W^T (H X_W)`` is one BLAS product (a sparse-dense one for CSC
-input, which stays sparse). Coordinate descent then runs on ``G`` alone
+input, which stays sparse). The model is then solved on ``G`` alone, by
+coordinate descent with Anderson extrapolation
 (:func:`~sksafe.solvers._gram_kernels.gram_cd`, the kernel of the distributed
-prox-Newton models): an update costs ``O(|W|)`` instead of the ``O(n)`` of a
-coordinate descent that keeps ``H X_W delta`` up to date, and the n-dimensional
-work, ``O(n |W|^2)`` in BLAS, is paid once per Newton step. The line search of
-the state is unchanged, so the outer solver stays monotone.
+prox-Newton models) alternated with Newton steps on the face of the current
+sign pattern (:func:`solve_gram_model`). The line search of the state is
+unchanged, so the outer solver stays monotone.
 
-The Gram matrix is built when it is small (``|W| <= max_gram_size``, ``n |W|``
-entries of ``H X_W`` at most ``max_gram_entries``) and the working set has no
-other box than ``w >= 0`` or none; otherwise the diagonal model is used.
+Why the Gram matrix rather than coordinate descent that keeps ``v = H X_W delta``
+up to date with the stored columns ``H x_j`` (the other way to use the exact
+Hessian): an update costs ``O(|W|)`` instead of ``O(n)``, cheaper as long as
+``|W| < 2 n`` (the working sets of ``benchmarks/bench_cox.py`` stay below ``2 n``:
+at most 584 for ``n = 300``); and, above all, the face steps need ``G``. Without
+them the models of a 300 x 5000 AR(1) design at ``alpha_max / 50`` (supports of
+about 260 correlated columns) used their 1000 coordinate descent epochs: a fit to
+a relative gap of 1e-6 took 1.68 s of CPU time instead of 0.82 s with them
+(Anderson extrapolation alone: 1.54 s).
+
+When to use it (:func:`exact_model_applies`): the Gram matrix is built when it
+is small (``|W| <= max_gram_size``, ``n |W|`` entries of ``H X_W`` at most
+``max_gram_entries``) and the working set has no other box than ``w >= 0`` or
+none; and only near the optimum, once the KKT tolerance the state asks of the
+model is ``<= exact_below`` times the largest L1 weight of ``W``. Far from it the
+support is still changing, and the diagonal models, several times cheaper per
+step, make as much progress per second: on the six problems of
+``benchmarks/bench_cox.py`` the exact models from the first step were 1.4 to 1.7x
+slower than the diagonal ones to a suboptimality of 1e-6 on gravier and on the
+AR(1) design at ``alpha_max / 10`` (the diagonal models' duality gap lags behind
+their objective, so to a certified gap of 1e-6 the exact ones were faster
+everywhere, up to 7x). CPU times (ms) to a certified relative gap of 1e-6,
+diagonal / exact from the start / switch at ``exact_below`` = 0.1, 0.03, 0.01::
+
+    gravier 168 x 2905,  alpha_max / 10:    28 /   25 /  22 /  20 /  16
+    gravier,             alpha_max / 50:   514 /  270 / 152 / 105 / 120
+    pomeroy 60 x 7128,   alpha_max / 10:    23 /   13 /  14 /  12 /  11
+    pomeroy,             alpha_max / 50:   128 /   32 /  28 /  35 /  36
+    AR(1) 300 x 5000,    alpha_max / 10:   135 /  109 /  87 /  77 /  69
+    AR(1),               alpha_max / 50:  7569 / 1090 / 708 / 646 / 799
+
+(one noisy run each on a shared machine; 0.03 has the smallest worst case).
 """
 import numpy as np
 
@@ -34,6 +63,9 @@ from ._gram_kernels import gram_cd
 
 #: largest working set whose Gram matrix ``X_W^T H X_W`` is built (8 |W|^2 bytes)
 max_gram_size = 3000
+#: exact models once the model's KKT tolerance is below this fraction of the largest L1
+#: weight of the working set (diagonal models before; see the module docstring)
+exact_below = 0.03
 #: largest ``H X_W`` (entries; 100 MB) built for it
 max_gram_entries = 12_500_000
 #: coordinate descent epochs on one exact model at most (an epoch costs ``|W|^2``)
@@ -49,12 +81,14 @@ max_face_steps = 1
 model_refinement = 0.1
 
 
-def exact_model_applies(state, ws):
+def exact_model_applies(state, ws, kkt_tol):
     """Whether :func:`exact_newton_step` replaces the diagonal model on ``ws``.
 
     Needs a datafit with ``full_hessian``, no intercept (the shift-invariant Cox
     datafit has none: its Hessian is already flat along ``1``), a small enough
-    Gram matrix and a box the Gram kernel supports (none, or ``w >= 0``).
+    Gram matrix, a box the Gram kernel supports (none, or ``w >= 0``), and the
+    model's KKT tolerance ``kkt_tol`` at most ``exact_below`` times the largest L1
+    weight on ``ws`` (any tolerance without one: ridge).
     """
     pb = state.problem
     if not state.datafit.full_hessian or pb.fit_intercept:
@@ -63,6 +97,9 @@ def exact_model_applies(state, ws):
         return False
     lower, upper = state.box[0][ws], state.box[1][ws]
     if np.any(upper < np.inf):
+        return False
+    scale = np.max(state.a[ws])
+    if scale > 0.0 and kkt_tol > exact_below * scale:
         return False
     return bool(np.all(lower == -np.inf) or np.all(lower == 0.0))
 
@@ -99,12 +136,16 @@ def solve_gram_model(gram, c, u, a, b, positive, tol, rank):
     ``positive``) to KKT violation ``tol``, starting from ``u`` (updated in place).
 
     Coordinate descent alone converges linearly, with a rate close to 1 when the
-    working-set columns are correlated (``G`` badly conditioned): on a 300 x 5000
-    AR(1) design it used its 1000 epochs on most models. It finds the sign pattern
-    quickly, though, and on the face of a sign pattern the model is a smooth
-    quadratic, minimised by one linear solve. So chunks of ``face_cd_epochs`` epochs
-    alternate with :func:`_face_steps` (an active-set method, as the face steps of
-    :class:`~sksafe.solvers._states.QuadraticCDState`).
+    working-set columns are correlated (``G`` badly conditioned). It finds the sign
+    pattern quickly, though, and on the face of a sign pattern the model is a
+    smooth quadratic, minimised by one linear solve. So :func:`_face_steps` (an
+    active-set method, as the face steps of
+    :class:`~sksafe.solvers._states.QuadraticCDState`) alternate with chunks of
+    ``face_cd_epochs`` epochs, ``max_model_epochs`` at most: near the optimum the
+    first face step lands on the model's minimiser and no epoch is needed. The
+    limits were measured (CPU time to gap 1e-6 on the AR(1) design above, noisy
+    machine): 100 epochs per model 0.82 to 0.90 s, 50: 2.6 s, 300: 1.5 s, 1000: 1.4
+    to 1.5 s; one face step per round 0.86 s, two: 0.98 s.
     """
     epochs = 0
     while epochs < max_model_epochs:

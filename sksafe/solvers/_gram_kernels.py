@@ -26,7 +26,7 @@ from numba import njit
 
 from ..penalties._kernels import (conjugate_sum, coordinate_violation, dual_scaling,
                                   penalty_value, prox_1d)
-from ._kernels import combine_rows, extrapolation_weights
+from ._kernels import anderson_step
 
 
 @njit(cache=True)
@@ -93,7 +93,7 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every, n_extrapo
         Epochs between two evaluations of the stopping rule.
     n_extrapolation : int, default=0
         Anderson extrapolation of the iterates every ``n_extrapolation + 1`` epochs
-        (:func:`sksafe.solvers._kernels.extrapolation_weights`), kept when it lowers
+        (:func:`sksafe.solvers._kernels.anderson_step`), kept when it lowers
         the objective (0: none). It pays on badly conditioned ``G``, where coordinate
         descent alone converges linearly with a rate close to 1.
 
@@ -141,15 +141,10 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every, n_extrapo
                     Gu[i] += step * G[i, k]
         if n_extrapolation > 0:
             history[n_hist] = u
-            n_hist += 1
-            if n_hist == n_extrapolation + 1:
-                n_hist = 0
-                ok, coefs = extrapolation_weights(history, n_extrapolation + 1)
-                if ok:
-                    u_acc = combine_rows(coefs, history)
-                    for k in range(m):
-                        u_acc[k] = max(u_acc[k], low)
-                    if _gram_objective(G, c, u_acc, a, b) < _gram_objective(G, c, u, a, b):
-                        u[:] = u_acc
-                        _gram_product(G, u, Gu)
+            n_hist, ok, u_acc = anderson_step(history, n_hist)
+            if ok:
+                u_acc = np.maximum(u_acc, low)  # feasible with ``positive``
+                if _gram_objective(G, c, u_acc, a, b) < _gram_objective(G, c, u, a, b):
+                    u[:] = u_acc
+                    _gram_product(G, u, Gu)
     return epochs, criterion

@@ -521,7 +521,7 @@ class ProxNewtonState:
         Hessian is not diagonal gets its exact model instead where
         :func:`~sksafe.solvers._exact_newton.exact_model_applies`.
         """
-        if exact_model_applies(self, ws):  # a datafit with a full Hessian (Cox)
+        if exact_model_applies(self, ws, kkt_tol):  # a datafit with a full Hessian (Cox)
             with _single_blas_thread():
                 return exact_newton_step(self, ws, kkt_tol)
         pb = self.problem
