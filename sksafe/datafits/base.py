@@ -44,6 +44,13 @@ on length-``n`` vectors; the solvers never need to know which datafit they run:
 ``intercept_shift(z, y, s)``
     the shift ``c`` minimising ``F(z + c)`` in closed form, or ``None`` (the
     default) when there is none: the solvers then take Newton steps.
+``full_hessian`` / ``hessian_columns(z, y, s)``
+    ``full_hessian = False`` (the default): ``d2F/dz^2`` is diagonal, and
+    ``raw_hessian`` is all of it. A datafit whose Hessian couples the samples (Cox)
+    sets it to True and returns from ``hessian_columns`` a function ``apply(X, cols,
+    out)`` writing ``d2F/dz^2 @ X[:, cols]`` into ``out`` (``X`` the kernel design of
+    :func:`sksafe.solvers.make_problem`): the prox-Newton models then use the exact
+    Hessian (:mod:`sksafe.solvers._exact_newton`).
 ``check_target(y)``
     validate ``y`` and return it, as float64, in the form the kernels take
     (``ValueError`` otherwise): a vector, or for Cox an ``(n, 3)`` array of
@@ -78,6 +85,7 @@ class BaseDatafit(BaseEstimator):
     intercept_mode = None
     is_classifier = False
     is_survival = False
+    full_hessian = False
     _kernels = None
 
     def value(self, z, y, s):
@@ -102,6 +110,10 @@ class BaseDatafit(BaseEstimator):
 
     def intercept_shift(self, z, y, s):
         """``argmin_c F(z + c)`` in closed form, or ``None`` (Newton steps then)."""
+        return None
+
+    def hessian_columns(self, z, y, s):
+        """``None`` (diagonal Hessian), or ``apply(X, cols, out)``: ``out = d2F/dz^2 @ X[:, cols]``."""
         return None
 
     def zero_sum_dual(self, theta, y, s):

@@ -33,7 +33,25 @@ order), ``p^k_j = q_j / Q_k`` on ``R_k`` (the softmax of the risk set) and
     dF/dz_j  = q_j A_{g(j)} - c_j                     (g(j): the group of j)
     d2F/dz^2 = sum_k C_k (diag(p^k) - p^k p^k^T)  <=  diag(q_j A_{g(j)})
 
-The Hessian is not diagonal, and the prox-Newton models take a diagonal. Two
+The Hessian is not diagonal. The prox-Newton models use it exactly
+(:mod:`sksafe.solvers._exact_newton`, through :meth:`Cox.hessian_columns`): with
+the risk-set means ``m_k = E_{p^k}[v]`` and their running average
+``vbar_g = sum_{k <= g} (C_k / Q_k) m_k / A_g``::
+
+    (d2F/dz^2 v)_j = q_j A_{g(j)} (v_j - vbar_{g(j)})
+
+one backward recursion (``m_k = (Q_{k+1} / Q_k) m_{k+1} + sum_{i in G_k} (q_i / Q_k)
+v_i``) and one forward (``vbar_g = (A_{g-1} / A_g) vbar_{g-1} + (C_g / Q_g / A_g)
+m_g``), O(n) per product with every factor a ratio in ``[0, 1]``
+(:func:`cox_hessian_factors`): no overflow where the risk sets differ by
+``exp(700)``. On a 300 x 5000 AR(1) design at ``alpha_max / 50``, a fit to a
+relative gap of 1e-6 took 2856 Newton steps (7.6 s) with the diagonal models
+below, 42 (1.1 s) with exact ones from the first step, and 379 (0.65 s), 11 of
+them exact, with the solver's rule: diagonal models far from the optimum, where
+they are cheaper, exact ones near it (:mod:`sksafe.solvers._exact_newton`).
+
+Where the exact model is not used (far from the optimum, a working set too large
+for its Gram matrix, a box other than ``w >= 0``), the models take a diagonal. Two
 candidates: the majorant on the right (``Var_p(v) <= E_p[v^2]``; skglm's
 choice), which makes every model an upper bound of ``F``, and the exact
 diagonal ``sum_k C_k p^k_j (1 - p^k_j) = q_j A_{g(j)} - q_j^2 B_{g(j)}``,
@@ -115,6 +133,7 @@ import numpy as np
 from numba import njit
 from sklearn.utils import column_or_1d
 
+from ..solvers._design import col_axpy
 from .base import BaseDatafit
 
 #: relative rounding tolerated at the edge of the conjugate's domain
@@ -315,6 +334,101 @@ def cox_raw_hessian(z, y, s, out):
 
 
 @njit(cache=True)
+def cox_hessian_factors(z, y, s):
+    """The O(n) factors of the Hessian ``d2F/dz^2 = sum_k C_k (diag(p^k) - p^k p^k^T)``.
+
+    Returns ``(order, bounds, ratio, keep, gain, share, risk)``: the time order, the
+    group boundaries (group ``k`` holds the sorted positions ``[bounds[k],
+    bounds[k+1])``) and, every factor in ``[0, 1]`` or a risk weight, so that
+    :func:`cox_hessian_matvec` needs no exponential::
+
+        ratio_k = Q_{k+1} / Q_k                 share_pos = q_j / Q_{g(j)}
+        keep_k  = A_{k-1} / A_k                 gain_k    = (C_k / Q_k) / A_k
+        risk_pos = q_j A_{g(j)}                 (j = order[pos])
+
+    (``keep = 1``, ``gain = 0`` while ``A_k = 0``; ``0 / 0 = 0`` otherwise). All are
+    ratios of the running log-sum-exps of :func:`_risk_weights`.
+    """
+    order, log_q = _sorted_log_risk(z, y, s)
+    n = z.shape[0]
+    bounds = np.empty(n + 1, dtype=np.int64)
+    log_group = np.empty(n)  # log Q_k
+    n_groups = 0
+    start = 0
+    while start < n:
+        bounds[n_groups] = start
+        log_group[n_groups] = log_q[start]
+        n_groups += 1
+        start = _group_end(y, order, start)
+    bounds[n_groups] = n
+    bounds = bounds[:n_groups + 1]
+    ratio = np.zeros(n_groups)
+    keep = np.ones(n_groups)
+    gain = np.zeros(n_groups)
+    share = np.zeros(n)
+    risk = np.zeros(n)
+    top_a, acc_a = -np.inf, 0.0
+    log_a_before = -np.inf
+    for k in range(n_groups):
+        log_qk = log_group[k]
+        if k + 1 < n_groups and log_group[k + 1] > -np.inf:
+            ratio[k] = np.exp(log_group[k + 1] - log_qk)
+        events = _group_events(y, s, order, bounds[k], bounds[k + 1])
+        if events > 0.0:
+            top_a, acc_a = _accumulate_log(top_a, acc_a, np.log(events) - log_qk)
+        log_a = top_a + np.log(acc_a) if acc_a > 0.0 else -np.inf
+        if log_a > -np.inf:
+            keep[k] = np.exp(log_a_before - log_a)
+            if events > 0.0:
+                gain[k] = np.exp(np.log(events) - log_qk - log_a)
+        log_a_before = log_a
+        for pos in range(bounds[k], bounds[k + 1]):
+            j = order[pos]
+            if s[j] > 0.0:
+                share[pos] = s[j] * np.exp(z[j] - log_qk)
+                risk[pos] = s[j] * np.exp(z[j] + log_a)
+    return order, bounds, ratio, keep, gain, share, risk
+
+
+@njit(cache=True)
+def cox_hessian_matvec(order, bounds, ratio, keep, gain, share, risk, v, out):
+    """``out = d2F/dz^2 @ v`` in O(n) from :func:`cox_hessian_factors`.
+
+    ``(H v)_j = q_j A_{g(j)} (v_j - vbar_{g(j)})``: with the risk-set means
+    ``m_k = sum_{i in R_k} p^k_i v_i`` (a backward recursion, ``m_k = ratio_k m_{k+1}
+    + sum_{i in G_k} share_i v_i``) and their running average ``vbar_g = sum_{k <= g}
+    (C_k / Q_k) m_k / A_g`` (forward, ``vbar_g = keep_g vbar_{g-1} + gain_g m_g``),
+    the expansion of ``sum_k C_k (p^k_j v_j - p^k_j m_k)`` over the risk sets holding
+    ``j``. Convex combinations only: no cancellation beyond ``v_j - vbar``.
+    """
+    n_groups = ratio.shape[0]
+    means = np.empty(n_groups)
+    mean = 0.0
+    for k in range(n_groups - 1, -1, -1):
+        acc = ratio[k] * mean
+        for pos in range(bounds[k], bounds[k + 1]):
+            acc += share[pos] * v[order[pos]]
+        means[k] = acc
+        mean = acc
+    average = 0.0
+    for k in range(n_groups):
+        average = keep[k] * average + gain[k] * means[k]
+        for pos in range(bounds[k], bounds[k + 1]):
+            j = order[pos]
+            out[j] = risk[pos] * (v[j] - average)
+
+
+@njit(cache=True)
+def cox_hessian_columns(X, cols, order, bounds, ratio, keep, gain, share, risk, out):
+    """``out[:, k] = d2F/dz^2 @ X[:, cols[k]]`` (dense or CSC ``X``; one dense column at a time)."""
+    column = np.zeros(out.shape[0])
+    for k in range(cols.shape[0]):
+        column[:] = 0.0
+        col_axpy(X, cols[k], 1.0, column)
+        cox_hessian_matvec(order, bounds, ratio, keep, gain, share, risk, column, out[:, k])
+
+
+@njit(cache=True)
 def _tolerated(value, scale):
     """``value`` clipped to 0 when it is negative by rounding only, ``-1`` when beyond it."""
     if value >= 0.0:
@@ -395,13 +509,16 @@ class Cox(BaseDatafit):
     data-dependent ``gamma`` of :meth:`dual_gamma` (the class attribute ``gamma``
     is ``None``: no constant works for every data set). FISTA is not available
     (``hessian_bound = None``); the prox-Newton solver's models use the exact
-    diagonal of the Hessian, ``sum_k C_k p^k_j (1 - p^k_j)``.
+    Hessian (``full_hessian``: :meth:`hessian_columns` applies it in O(n) per
+    column), or where that model is not built its exact diagonal,
+    ``sum_k C_k p^k_j (1 - p^k_j)``.
     """
 
     gamma = None
     hessian_bound = None
     intercept_mode = "none"
     is_survival = True
+    full_hessian = True
 
     _kernels = (cox_value, cox_raw_grad, cox_raw_hessian, cox_dual_value)
 
@@ -414,6 +531,17 @@ class Cox(BaseDatafit):
         target = survival_target(y)
         order = np.argsort(target[:, TIME], kind="stable")
         return np.column_stack([target, order.astype(np.float64)])
+
+    def hessian_columns(self, z, y, s):
+        """``apply(X, cols, out)``: ``out = d2F/dz^2 @ X[:, cols]``, O(n) per column.
+
+        The factors of :func:`cox_hessian_factors` are computed once, here, at ``z``.
+        """
+        factors = cox_hessian_factors(z, y, s)
+
+        def apply(X, cols, out):
+            cox_hessian_columns(X, cols, *factors, out)
+        return apply
 
     def dual_gamma(self, y, s):
         """``1 / L``, ``L = max_{s_j > 0} E_j / (2 s_j)``, ``E_j`` the event weight up to ``t_j``.

@@ -26,6 +26,7 @@ from numba import njit
 
 from ..penalties._kernels import (conjugate_sum, coordinate_violation, dual_scaling,
                                   penalty_value, prox_1d)
+from ._kernels import anderson_step
 
 
 @njit(cache=True)
@@ -46,7 +47,30 @@ def _gram_gap(G, c, u, Gu, a, b, lower, upper, yy, all_cols):
 
 
 @njit(cache=True)
-def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
+def _gram_product(G, u, Gu):
+    """``Gu = G @ u`` (loops, not ``@``: Numba's BLAS bindings cost seconds of compilation)."""
+    Gu[:] = 0.0
+    for k in range(u.shape[0]):
+        if u[k] != 0.0:
+            for i in range(u.shape[0]):
+                Gu[i] += u[k] * G[i, k]
+
+
+@njit(cache=True)
+def _gram_objective(G, c, u, a, b):
+    """``u^T G u / 2 - c^T u + g(u)`` (extrapolated points are kept only if it decreases)."""
+    value = 0.0
+    for k in range(u.shape[0]):
+        if u[k] != 0.0:
+            row = 0.0
+            for i in range(u.shape[0]):
+                row += G[k, i] * u[i]
+            value += u[k] * (0.5 * row - c[k]) + a[k] * abs(u[k]) + 0.5 * b[k] * u[k] * u[k]
+    return value
+
+
+@njit(cache=True)
+def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every, n_extrapolation=0):
     """Cyclic coordinate descent on ``u`` (updated in place) until the stopping rule holds.
 
     Parameters
@@ -67,6 +91,11 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
         ``||y||_s^2`` of the least-squares problem, or ``-1`` for the KKT rule.
     check_every : int
         Epochs between two evaluations of the stopping rule.
+    n_extrapolation : int, default=0
+        Anderson extrapolation of the iterates every ``n_extrapolation + 1`` epochs
+        (:func:`sksafe.solvers._kernels.anderson_step`), kept when it lowers
+        the objective (0: none). It pays on badly conditioned ``G``, where coordinate
+        descent alone converges linearly with a rate close to 1.
 
     Returns
     -------
@@ -80,11 +109,10 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
     low = 0.0 if positive else -np.inf
     lower = np.full(m, low)
     upper = np.full(m, np.inf)
-    Gu = np.zeros(m)  # loops, not ``@``: Numba's BLAS bindings cost seconds of compilation
-    for k in range(m):
-        if u[k] != 0.0:
-            for i in range(m):
-                Gu[i] += u[k] * G[i, k]
+    Gu = np.zeros(m)
+    _gram_product(G, u, Gu)
+    history = np.empty((n_extrapolation + 1, m))
+    n_hist = 0
     criterion = np.inf
     epochs = 0
     for epoch in range(max_epochs):
@@ -111,4 +139,12 @@ def gram_cd(G, c, u, a, b, positive, max_epochs, tol, yy, check_every):
                 u[k] = new
                 for i in range(m):
                     Gu[i] += step * G[i, k]
+        if n_extrapolation > 0:
+            history[n_hist] = u
+            n_hist, ok, u_acc = anderson_step(history, n_hist)
+            if ok:
+                u_acc = np.maximum(u_acc, low)  # feasible with ``positive``
+                if _gram_objective(G, c, u_acc, a, b) < _gram_objective(G, c, u, a, b):
+                    u[:] = u_acc
+                    _gram_product(G, u, Gu)
     return epochs, criterion

@@ -80,6 +80,23 @@ def extrapolation_weights(history, count):
 
 
 @njit(cache=True)
+def anderson_step(history, n_hist):
+    """Count the iterate just stored in row ``n_hist`` of ``history``; once every row holds
+    one, extrapolate (:func:`extrapolation_weights`) and start over.
+
+    Returns ``(n_hist, ok, point)``: the row of the next iterate, and whether ``point``
+    is an extrapolated point (the caller keeps it only if it lowers its objective).
+    """
+    n_hist += 1
+    if n_hist < history.shape[0]:
+        return n_hist, False, history[0]
+    ok, coefs = extrapolation_weights(history, history.shape[0])
+    if not ok:
+        return 0, False, history[0]
+    return 0, True, combine_rows(coefs, history)
+
+
+@njit(cache=True)
 def combine_rows(coefs, rows):
     """``sum_r coefs[r] * rows[r + 1]``: the extrapolated point from the stored iterates."""
     out = np.zeros(rows.shape[1])

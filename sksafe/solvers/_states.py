@@ -24,6 +24,7 @@ from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_v
 from ..penalties.base import as_box
 from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
+from ._exact_newton import exact_model_applies, exact_newton_step
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
                        quadratic_cd_working_set)
 
@@ -533,8 +534,13 @@ class ProxNewtonState:
         implicit ``h``-weighted centring and Anderson extrapolation, until its KKT
         violation is ``<= kkt_tol`` (no duality gap: the model only gives a direction,
         and its dual is meaningless where ``h`` is tiny). Returns the step
-        ``(delta_ws, delta_b)`` or ``None`` when the model is flat.
+        ``(delta_ws, delta_b)`` or ``None`` when the model is flat. A datafit whose
+        Hessian is not diagonal gets its exact model instead where
+        :func:`~sksafe.solvers._exact_newton.exact_model_applies`.
         """
+        if exact_model_applies(self, ws, kkt_tol):  # a datafit with a full Hessian (Cox)
+            with _single_blas_thread():
+                return exact_newton_step(self, ws, kkt_tol)
         pb = self.problem
         # The IRLS form weights each sample's gradient by its curvature, so a sample with
         # f'' = 0 (Huber's linear zone) would drop out of the model altogether. A small
