@@ -425,15 +425,21 @@ def _parallel(u, v, rtol=1e-10):
     return c > 0.0 and np.max(np.abs(u - c * v)) <= rtol * np.max(np.abs(u))
 
 
-def select_working_set(units, priorities, n_forced, p0, previous_ws):
-    """The working set: the ``max(p0, 2 n_forced)`` units of lowest priority (at least as
-    many as ``previous_ws``, at most all of them), sorted.
+def select_working_set(units, priorities, n_forced, p0, previous_ws, grow_when_full=True):
+    """The working set: the ``max(p0, 2 n_forced)`` units of lowest priority (``4
+    n_forced`` when the forced units filled 90 % of ``previous_ws`` and ``grow_when_full``;
+    at least as many as ``previous_ws``, at most all of them), sorted.
 
     Forced units (the support) carry priority ``-inf``, so they are always in; twice
     their number leaves as much room again for the best candidates (skglm's rule).
     """
     ws_size = max(p0, 2 * n_forced)
     if previous_ws is not None:
+        if grow_when_full and n_forced >= 0.9 * previous_ws.size:
+            # the last subproblem used (nearly) all of its working set: more units want
+            # in than doubling admits, so quadruple (a cold start at small alpha would
+            # otherwise spend one outer iteration per doubling of its support)
+            ws_size = max(ws_size, 4 * n_forced)
         ws_size = max(ws_size, previous_ws.size)
     ws_size = min(ws_size, units.size)
     if ws_size < units.size:
