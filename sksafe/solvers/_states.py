@@ -31,6 +31,8 @@ from ._kernels import (_quadratic_primal, equality_projector, project_out,
 
 def _dense_columns(problem, cols, offsets=None):
     """``X[:, cols]`` as a dense float64 array (few columns: the unpenalised ones)."""
+    if cols.size == 0:  # the usual case, without scipy's slicing overhead (every state has it)
+        return np.empty((problem.n_samples, 0))
     X_u = problem.X_matrix[:, cols]
     X_u = np.asarray(X_u.toarray() if hasattr(X_u, "toarray") else X_u, dtype=np.float64)
     if offsets is not None:
