@@ -165,26 +165,27 @@ def test_working_set_columns_travel_once(client, monkeypatch):
     from sksafe.distributed import _tasks
 
     X, y = _problem("logistic", n=120, p=300, seed=22)
-    submit, requested = _runtime.BlockRuntime.submit, []
+    run_map, requested = _runtime.BlockRuntime.map, []
 
-    def recorded_submit(self, func, k, *args, **kwargs):
-        if func is _tasks.fetch_columns and k == 0:
-            requested.append(np.asarray(args[1]).copy())
-        return submit(self, func, k, *args, **kwargs)
+    def recorded_map(self, func, *args, **kwargs):
+        if func is _tasks.fetch_columns:
+            requested.append(np.asarray(args[0]).copy())
+        return run_map(self, func, *args, **kwargs)
 
-    monkeypatch.setattr(_runtime.BlockRuntime, "submit", recorded_submit)
+    monkeypatch.setattr(_runtime.BlockRuntime, "map", recorded_map)
     result = solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), tol=1e-10)
     single = solve(X, y, Logistic(), L1(0.02), tol=1e-10)
     _assert_same_coef(result, single, L1(0.02))
     rounds = result.communication.rounds
-    assert {r["kind"] for r in rounds} == {"setup", "correlations", "columns"}
+    assert {r["kind"] for r in rounds} == {"actors", "setup", "correlations", "columns"}
     fetched = np.concatenate(requested)
     assert np.unique(fetched).size == fetched.size  # no column twice
     assert np.all(np.isin(np.flatnonzero(result.coef), fetched))
     # floats received: the blocks' rows of the fetched columns, nothing else
     columns = [r for r in rounds if r["kind"] == "columns"]
     assert sum(r["floats_received"] for r in columns) == X.shape[0] * fetched.size
-    assert len(rounds) <= 3 + 2 * result.n_iter
+    # the actors, two setup rounds, the certificate (the last gap's correlations reused)
+    assert len(rounds) <= 4 + 2 * result.n_iter
     with pytest.raises(ValueError, match="central_max_bytes"):
         solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), central_max_bytes=-1)
 
@@ -668,9 +669,13 @@ def test_column_solver_auto_switches_to_cocoa_beyond_the_driver_budget(client):
     assert abs(poisson.primal - reference.primal) <= 1e-8 * reference.primal_zero
 
 
-def test_ledger_matches_the_transfer_counters_of_distributed(client):
+def test_ledger_matches_the_transfer_counters_of_distributed(client, monkeypatch):
     """What the ledger says the driver gathered is what the workers served (sizeof-based
-    counters of distributed); nothing else left the workers: no block moved."""
+    counters of distributed); nothing else left the workers: no block moved.
+
+    Rounds of tasks are checked against the counters; direct rounds (actors, which
+    distributed does not count) must record the same bytes as the same rounds made
+    of tasks, and leave the transfer counters alone."""
     X, y = _problem("quadratic", n=200, p=800, seed=19)
     Xd = client.persist(_dask(X, (100, 100)))
     distributed.wait(Xd)
@@ -678,13 +683,26 @@ def test_ledger_matches_the_transfer_counters_of_distributed(client):
     def outgoing(dask_worker):
         return dask_worker.transfer_outgoing_bytes_total
 
-    for datafit, target in ((Quadratic(), y), (Logistic(), np.sign(y))):
+    def fit(datafit, target, direct):
+        monkeypatch.setattr(_runtime.BlockRuntime, "direct", direct)
         before = sum(client.run(outgoing).values())
         result = solve_distributed(Xd, target, datafit, L1(0.05), tol=1e-8)
-        served = sum(client.run(outgoing).values()) - before
-        ledger = result.communication
+        return result.communication, sum(client.run(outgoing).values()) - before
+
+    for datafit, target in ((Quadratic(), y), (Logistic(), np.sign(y))):
+        ledger, served = fit(datafit, target, direct=False)
         assert abs(served - ledger.bytes_received) <= 0.05 * ledger.bytes_received
         assert ledger.bytes_sent > 0 and len(ledger.rounds) == ledger.n_rounds
+        direct, served_direct = fit(datafit, target, direct=True)
+        rounds = [r for r in direct.rounds if r["kind"] != "actors"]
+        assert [r["kind"] for r in rounds] == [r["kind"] for r in ledger.rounds]
+        assert ([r["floats_received"] for r in rounds]
+                == [r["floats_received"] for r in ledger.rounds])
+        np.testing.assert_allclose([r["bytes_received"] for r in rounds],
+                                   [r["bytes_received"] for r in ledger.rounds], rtol=0.01, atol=64)
+        # the driver holds the working sets' columns here: every round is direct, and
+        # only the dual point handed back as a dask array leaves through transfers
+        assert served_direct < 0.05 * ledger.bytes_received
 
 
 def test_path_on_row_blocks(client):

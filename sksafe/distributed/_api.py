@@ -146,8 +146,9 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     Two rounds: the block moments (rows, weight sums, weighted column sums and
     target sum, and the target and weights themselves when the driver may solve
     working sets: see :mod:`sksafe.distributed._central`), then the weighted
-    squared column norms, raw and centred at the global means (the centred ones
-    in a second pass: no cancellation).
+    squared column norms, raw and, with an intercept, centred at the global means
+    (in a second pass over the block: no cancellation). Both are direct rounds
+    (:meth:`~sksafe.distributed._runtime.BlockRuntime.map`).
     """
     import dask
 
@@ -163,9 +164,7 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     budget = central_budget(client, central_max_bytes)
     # target, weights and one column: below that the driver never solves a working set
     samples = 3 * 8 * n_samples <= budget
-    moments = runtime.run(lambda: [runtime.submit(_tasks.block_moments, k, runtime.blocks[k],
-                                                  samples)
-                                   for k in range(runtime.n_blocks)], "setup")
+    moments = runtime.map(_tasks.block_moments, samples, kind="setup")
     total_weight = _sum_in_order([m[1] for m in moments])
     if not total_weight > 0:
         raise ValueError("sample_weight must have at least one positive entry.")
@@ -177,17 +176,13 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
         x_mean = _sum_in_order([m[2] for m in moments]) / total_weight
         if centre:
             y_offset = _sum_in_order([m[3] for m in moments]) / total_weight
-    runtime.replace_blocks([runtime.submit(_tasks.normalise_block, k, runtime.blocks[k],
-                                           total_weight) for k in range(runtime.n_blocks)])
-    norms = runtime.run(lambda: [runtime.submit(_tasks.block_sq_norms, k, runtime.blocks[k],
-                                                x_mean) for k in range(runtime.n_blocks)],
-                        "setup")
-    raw_sq = _sum_in_order([n[0] for n in norms])
-    centred_sq = _sum_in_order([n[1] for n in norms])
+    runtime.transform(_tasks.normalise_block, total_weight)
+    # without an intercept the norms are not centred: one pass instead of two
+    norms = runtime.map(_tasks.block_sq_norms, x_mean if fit_intercept else None, kind="setup")
+    raw_sq = centred_sq = _sum_in_order([n[0] for n in norms])
     if fit_intercept:
+        centred_sq = _sum_in_order([n[1] for n in norms])
         centred_sq[centred_sq <= 1e-13 * raw_sq] = 0.0  # constant columns, as on one machine
-    else:
-        centred_sq = raw_sq
     central = None
     if samples:
         raw_weights = np.concatenate([m[5] for m in moments])
@@ -300,6 +295,7 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     result = solve_on_blocks(problem, penalty, **options)
     result.dual_point = result.dual_point.to_dask_array()
     result.communication = problem.runtime.ledger
+    problem.runtime.close()
     return result
 
 
@@ -336,4 +332,5 @@ def path_distributed(X, y, datafit, penalty, alphas, *, sample_weight=None, fit_
     path = run_path(problem, datafit, penalty, np.asarray(alphas, dtype=np.float64), tol=tol,
                     progress=progress, fit=fit)
     path.communication = problem.runtime.ledger
+    problem.runtime.close()
     return path

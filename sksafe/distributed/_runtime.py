@@ -15,6 +15,22 @@ connection, a timeout), replays it from its own state, at most ``max_retries``
 times. Rounds are pure functions of the driver's state, so a replayed round
 gives the same numbers. See distributed's scheduler docs on worker restrictions
 and on recomputation of lost keys, and ``../shared/notes/dask.md`` section 4.5.
+
+Direct rounds. A round of tasks costs about 10 ms on a 2-core LocalCluster
+even when the tasks do nothing: the scheduler materialises and orders every
+graph update in a thread, and the client batches its messages to the scheduler
+10 ms apart, so a fit made of short rounds spends most of its time there. A
+round that applies one function to every block with the same arguments
+(:meth:`BlockRuntime.map`) therefore goes straight to the workers instead: one
+:class:`~sksafe.distributed._tasks.BlockServer` actor per block, created on the
+block's worker from the block's future (so it holds the very same object, no
+copy, no transfer), runs ``func(block, *args)`` in the worker's actor thread
+and answers the driver directly (about 3 ms a round; see distributed's
+documentation on actors). Actors are not recomputed by the scheduler; a lost
+one is replaced: the round fails with a connection error, the blocks are
+located again (recomputed from their lineage if needed), new actors are made
+for them and the round is replayed, exactly as a round of tasks. Rounds that
+chain per-block results (a dual point reused by several rounds) stay tasks.
 """
 import time
 import uuid
@@ -25,9 +41,14 @@ from dask.sizeof import sizeof
 #: errors of the cluster (not of the computation) after which a round is replayed
 _INFRASTRUCTURE_ERRORS = ("KilledWorker", "CommClosedError", "CancelledError",
                           "FutureCancelledError", "TimeoutError", "StreamClosedError")
+#: what distributed raises when an actor's worker is gone (a plain ``OSError`` when it
+#: cannot be reached, this ``RuntimeError`` once the scheduler has declared it lost)
+_LOST_ACTOR = "Worker holding Actor was lost"
 
 
-def _is_infrastructure_error(error):
+def _is_infrastructure_error(error, direct=False):
+    if direct and (isinstance(error, OSError) or _LOST_ACTOR in str(error)):
+        return True
     return any(cls.__name__ in _INFRASTRUCTURE_ERRORS for cls in type(error).__mro__)
 
 
@@ -100,6 +121,10 @@ class BlockRuntime:
         Seconds a round may take before it counts as failed (every wait is bounded).
     """
 
+    #: whether :meth:`map` rounds go to the blocks' actors (``False``: tasks, as every
+    #: other round; the solver's numbers are the same either way)
+    direct = True
+
     def __init__(self, client, blocks, *, max_retries=3, timeout=600.0):
         self.client = client
         self.blocks = list(blocks)
@@ -109,6 +134,11 @@ class BlockRuntime:
         self.generation = 0  # bumped by every recovery: cached per-block futures are stale
         self.owners = self._locate()
         self._pending_bytes = 0
+        # the blocks as given and the transforms applied since (see :meth:`transform`):
+        # the actors hold the former and apply the latter themselves
+        self._base_blocks = list(blocks)
+        self._transforms = ()
+        self._servers = None  # (actor futures, actors), made at the first direct round
 
     @property
     def n_blocks(self):
@@ -137,18 +167,51 @@ class BlockRuntime:
                                   f"{uuid.uuid4().hex}-{k}", workers=[self.owners[k]],
                                   allow_other_workers=True, pure=False)
 
-    def gather(self, futures, kind, **meta):
-        """Wait (bounded) for ``futures`` and record the round in the ledger."""
-        from distributed import wait
+    def _actors(self):
+        """One :class:`~sksafe.distributed._tasks.BlockServer` actor per block, on its worker."""
+        from ._tasks import BlockServer
 
-        start = time.perf_counter()
+        if self._servers is None:
+            futures = [self.client.submit(BlockServer, block, actor=True,
+                                          key=f"sksafe-server-{uuid.uuid4().hex}-{k}",
+                                          workers=[self.owners[k]], allow_other_workers=True)
+                       for k, block in enumerate(self._base_blocks)]
+            # a round of its own in the ledger (kind "actors"), once per set of blocks
+            self._servers = (futures, self.gather(futures, "actors"))
+        return self._servers[1]
+
+    def map(self, func, *args, kind, **meta):
+        """One round of ``func(block, *args)`` on every block (same arguments for all);
+        the results in block order. Direct to the blocks' actors (see the module)
+        unless :attr:`direct` is off."""
+        def build():
+            if not self.direct:
+                return [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
+            actors = self._actors()
+            self._pending_bytes += self.n_blocks * sizeof((args, self._transforms))
+            return [actor.apply(func, args, self._transforms) for actor in actors]
+
+        return self.run(build, kind, **meta)
+
+    def _results(self, futures, kind):
+        """The results of ``futures`` (task futures or actor calls), each wait bounded."""
+        from distributed import Future, wait
+
+        deadline = time.monotonic() + self.timeout
         try:
-            wait(futures, timeout=self.timeout, return_when="ALL_COMPLETED")
+            if all(isinstance(f, Future) for f in futures):
+                wait(futures, timeout=self.timeout, return_when="ALL_COMPLETED")
+                # straight from the workers: the scheduler relay costs two more hops
+                # (~10 % of a fit made of small rounds on a LocalCluster)
+                return self.client.gather(futures, direct=True)
+            return [f.result(timeout=max(deadline - time.monotonic(), 0.0)) for f in futures]
         except TimeoutError:
             raise TimeoutError(f"a {kind} round took more than {self.timeout} s") from None
-        # straight from the workers: the scheduler relay costs two more hops (~10 % of
-        # a fit made of small rounds on a LocalCluster)
-        results = self.client.gather(futures, direct=True)
+
+    def gather(self, futures, kind, **meta):
+        """Wait (bounded) for ``futures`` and record the round in the ledger."""
+        start = time.perf_counter()
+        results = self._results(futures, kind)
         entry = {"kind": kind, "bytes_sent": int(self._pending_bytes),
                  "bytes_received": int(sizeof(results)),
                  "floats_received": int(_count_floats(results)),
@@ -168,13 +231,14 @@ class BlockRuntime:
     def _recover(self, lost):
         previous = list(self.owners)
         self.owners = self._locate()
+        self._servers = None  # the actors of lost workers are gone: new ones for all blocks
         self.generation += 1
         self.ledger.recoveries.append({
             "round": self.ledger.n_rounds, "lost_workers": lost,
             "moved_blocks": [k for k in range(self.n_blocks) if previous[k] != self.owners[k]]})
 
     def run(self, build, kind, **meta):
-        """One round: ``build()`` submits the tasks and returns their futures.
+        """One round: ``build()`` submits the tasks (or actor calls) and returns their futures.
 
         Failures of the cluster are recovered from by replaying ``build`` (which
         must only depend on the driver's state) up to ``max_retries`` times.
@@ -183,7 +247,8 @@ class BlockRuntime:
             try:
                 return self.gather(build(), kind, **meta)
             except Exception as error:  # noqa: BLE001 - re-raised unless the cluster failed
-                if not _is_infrastructure_error(error) or attempt == self.max_retries:
+                if (not _is_infrastructure_error(error, direct=self._servers is not None)
+                        or attempt == self.max_retries):
                     raise
                 self._pending_bytes = 0
                 live = self._live_workers()
@@ -191,6 +256,27 @@ class BlockRuntime:
                     raise
                 self._recover(sorted(set(self.owners) - live))
 
+    def transform(self, func, *args):
+        """Replace every block by ``func(block, *args)``, where it lives.
+
+        The new block futures are tasks (their lineage recomputes them after a
+        failure); the actors keep the original block and apply the same chain of
+        transforms themselves, so no new actor is needed.
+        """
+        self.blocks = [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
+        self._pending_bytes = 0  # no round: the next one needs these blocks anyway
+        self._transforms += ((func, args),)
+
+    def close(self):
+        """Let go of the blocks and their actors at the end of a fit: the workers free
+        them now rather than when the driver's garbage collector breaks the fit's
+        reference cycles (futures handed to the user keep what they depend on). No
+        round can run afterwards."""
+        self._servers = None
+        self.blocks, self._base_blocks = [], []
+
     def replace_blocks(self, blocks):
-        """Swap in new block futures (e.g. compacted ones) living on the same workers."""
-        self.blocks = list(blocks)
+        """Swap in new block futures living on the same workers (new actors if needed)."""
+        self.blocks = self._base_blocks = list(blocks)
+        self._transforms = ()
+        self._servers = None

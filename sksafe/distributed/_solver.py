@@ -124,35 +124,68 @@ class DistributedProblem:
         return DualCandidate(self, cols, w[cols].copy(), float(offset))
 
     def correlate(self, candidate, units):
-        """``(X_c[:, units]^T theta, sum(theta))`` of a candidate, by one reduction.
+        """``X_c[:, units]^T theta`` of a candidate, by one reduction over the units not
+        correlated with it yet (none: no round).
 
-        Also caches on the candidate ``theta^T y`` and ``sum theta^2 / s``, which
-        give the least-squares dual for any scaling.
+        The candidate keeps every correlation computed for it (each is a sum over
+        blocks of per-column dot products, the same numbers whichever round computes
+        it), so the final certificate over every feature only computes those the
+        last gap evaluations skipped. Also caches ``sum(theta)``, ``theta^T y`` and
+        ``sum theta^2 / s``, which give the least-squares dual for any scaling.
         """
         runtime = self.runtime
         units = np.ascontiguousarray(units, dtype=np.int64)
-        factors = candidate.factors()
-        # a point the driver holds needs its per-block state for nothing else: one task
-        fused = candidate.local() is not None and candidate._points is None
-
-        def build():
-            if fused:
-                return [runtime.submit(_tasks.block_point_correlations, k, runtime.blocks[k],
-                                       self.datafit, candidate.cols, candidate.coefs,
-                                       candidate.offset, self.y_offset, factors, units)
-                        for k in range(runtime.n_blocks)]
-            points = candidate.points()
-            return [runtime.submit(_tasks.block_correlations, k, runtime.blocks[k], points[k],
-                                   factors, units) for k in range(runtime.n_blocks)]
-
-        parts = runtime.run(build, "correlations", n_units=units.size)
-        corr = _sum_in_order([p[0] for p in parts])
-        total = _sum_in_order([p[1] for p in parts])
-        candidate.quadratic_terms = (_sum_in_order([p[2] for p in parts]),
-                                     _sum_in_order([p[3] for p in parts]))
-        if self.fit_intercept and total != 0.0:
-            corr = corr - self.x_offset[units] * total
+        cache = candidate.correlation_cache
+        if cache.known is None:
+            cache.known = np.zeros(self.n_features, dtype=bool)
+            cache.corr = np.empty(self.n_features)
+        need = units[~cache.known[units]]
+        if need.size or cache.terms is None:
+            factors = candidate.factors()
+            # every feature: the workers enumerate them (no index vector to send)
+            cols = None if need.size == self.n_features else need
+            if candidate.local() is not None and candidate._points is None:
+                # a point the driver holds needs its per-block state for nothing else:
+                # one direct round computes it and its correlations
+                parts = runtime.map(_tasks.block_point_correlations, self.datafit,
+                                    candidate.cols, candidate.coefs, candidate.offset,
+                                    self.y_offset, factors, cols, kind="correlations",
+                                    n_units=need.size)
+            else:
+                points = candidate.points()
+                parts = runtime.run(lambda: [runtime.submit(_tasks.block_correlations, k,
+                                                            runtime.blocks[k], points[k],
+                                                            factors, cols)
+                                             for k in range(runtime.n_blocks)],
+                                    "correlations", n_units=need.size)
+            cache.corr[need] = _sum_in_order([p[0] for p in parts])
+            cache.known[need] = True
+            cache.total = _sum_in_order([p[1] for p in parts])
+            cache.terms = (_sum_in_order([p[2] for p in parts]),
+                           _sum_in_order([p[3] for p in parts]))
+        corr = cache.corr[units]
+        if self.fit_intercept and cache.total != 0.0:
+            corr = corr - self.x_offset[units] * cache.total
         return corr
+
+
+class CorrelationCache:
+    """What reductions of one dual candidate gave (shared by its scaled copies).
+
+    Attributes
+    ----------
+    known : ndarray of bool or None
+        Features whose correlation ``X[:, j]^T theta`` (before centring) is in ``corr``.
+    corr : ndarray of float64 or None
+    total : float
+        ``sum(theta)``.
+    terms : tuple of float or None
+        ``(theta^T y, sum theta^2 / s)``.
+    """
+
+    def __init__(self):
+        self.known = self.corr = self.terms = None
+        self.total = 0.0
 
 
 class DualCandidate:
@@ -173,7 +206,7 @@ class DualCandidate:
         self.problem = problem
         self.cols, self.coefs, self.offset = cols, coefs, offset
         self.scale = scale
-        self.quadratic_terms = None
+        self.correlation_cache = CorrelationCache()
         self._points, self._generation = None, None
         self._summary, self._factors, self._model = None, None, None
         self._local = None
@@ -274,6 +307,7 @@ class DualCandidate:
         scaled._points, scaled._generation = self._points, self._generation
         scaled._summary, scaled._factors = self._summary, self._factors
         scaled._local = self._local
+        scaled.correlation_cache = self.correlation_cache
         return scaled
 
     def unscaled(self):
@@ -303,9 +337,9 @@ class DistributedGeometry(SeparableGeometry):
     def dual_value(self, theta, kappa):
         pb = self.problem
         if pb.centre:  # least squares: kappa ty - kappa^2 tt / 2 from the cached terms
-            if theta.quadratic_terms is None:
+            if theta.correlation_cache.terms is None:
                 pb.correlate(theta, np.zeros(0, dtype=np.int64))
-            ty, tt = theta.quadratic_terms
+            ty, tt = theta.correlation_cache.terms
             return kappa * ty - 0.5 * kappa * kappa * tt
         runtime, factors = pb.runtime, theta.factors()
         local = theta.local()
@@ -486,10 +520,7 @@ class DistributedState:
         self._check_support(ws)
         new = columns.missing(ws)
         if new.size:
-            parts = runtime.run(lambda: [runtime.submit(_tasks.fetch_columns, k,
-                                                        runtime.blocks[k], new)
-                                         for k in range(runtime.n_blocks)],
-                                "columns", ws_size=ws.size)
+            parts = runtime.map(_tasks.fetch_columns, new, kind="columns", ws_size=ws.size)
             columns.add(new, sp.vstack(parts, format="csc") if sp.issparse(parts[0])
                         else np.vstack(parts))
         # the problem on every kept column (no copy), solved over the working set: kept
@@ -519,10 +550,7 @@ class DistributedState:
                 self._gram_rhs = np.zeros(0)
                 new = np.asarray(ws, dtype=np.int64)
             cols = np.concatenate([self._gram_cols, new])
-            parts = runtime.run(lambda: [runtime.submit(_tasks.block_gram, k, runtime.blocks[k],
-                                                        new, cols)
-                                         for k in range(runtime.n_blocks)],
-                                "gram", ws_size=ws.size)
+            parts = runtime.map(_tasks.block_gram, new, cols, kind="gram", ws_size=ws.size)
             rows = _dense(_sum_in_order([p[0] for p in parts]))
             rhs = _sum_in_order([p[1] for p in parts])
             if pb.fit_intercept:  # centred columns and target (the weights sum to one)

@@ -111,8 +111,9 @@ def block_sq_norms(block, means):
     """Weighted squared column norms of the block: raw and centred at ``means``.
 
     ``sum_{i in block} s_i x_ij^2`` and ``sum_{i in block} s_i (x_ij - m_j)^2``,
-    one pass each without cancellation; the kernel's CSC form expects weights
-    summing to one, so it runs on the block-normalised weights and rescales.
+    one pass each without cancellation (``means=None``: the raw norms only, and
+    ``None`` for the centred ones); the kernel's CSC form expects weights summing
+    to one, so it runs on the block-normalised weights and rescales.
     """
     p = block.n_features
     mass = block.s.sum()
@@ -121,9 +122,9 @@ def block_sq_norms(block, means):
         s_local = block.s / mass
         cols = np.arange(p)
         centred_sq_norms(block.X, s_local, np.zeros(p), cols, raw)
-        centred_sq_norms(block.X, s_local, means, cols,
-                         centred)
-    return raw * mass, centred * mass
+        if means is not None:
+            centred_sq_norms(block.X, s_local, means, cols, centred)
+    return raw * mass, (centred * mass if means is not None else None)
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,12 @@ def _scaled_theta(point, factors):
 def block_correlations(block, point, factors, cols):
     """``X[:, cols]^T theta`` on the block, ``sum(theta)``, ``theta^T y`` and ``sum theta^2 / s``.
 
-    The last two give the least-squares dual in closed form for any scaling.
+    ``cols=None`` means every column. The last two give the least-squares dual in
+    closed form for any scaling.
     """
     theta = _scaled_theta(point, factors)
+    if cols is None:
+        cols = np.arange(block.n_features)
     corr = np.empty(cols.shape[0])
     xt_dot(block.X, theta, cols, corr)
     s = block.s
@@ -278,3 +282,29 @@ def fetch_columns(block, cols):
 def block_dual_vector(point, factors, scale):
     """The block's rows of the dual point ``scale * theta`` (to hand back as a dask array)."""
     return scale * _scaled_theta(point, factors)
+
+
+class BlockServer:
+    """Actor holding one block on its worker, for the direct rounds of
+    :meth:`sksafe.distributed._runtime.BlockRuntime.map`.
+
+    Created by a task that takes the block's future, so it holds the block object
+    of that worker's memory (no copy). Each call names the transforms applied to
+    the blocks since (e.g. :func:`normalise_block`): the transformed block is a
+    cache of a pure function of the block and that chain, so a replacement actor
+    made after a failure answers the same.
+    """
+
+    def __init__(self, block):
+        self.base = block
+        self._chain, self._block = (), block
+
+    def apply(self, func, args, transforms=()):
+        """``func(block, *args)`` on the block after ``transforms``
+        (``((func, args), ...)``, applied in order)."""
+        if transforms != self._chain:
+            block = self.base
+            for transform, transform_args in transforms:
+                block = transform(block, *transform_args)
+            self._chain, self._block = transforms, block
+        return func(self._block, *args)
