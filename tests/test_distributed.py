@@ -170,6 +170,8 @@ def test_working_set_columns_travel_once(client, monkeypatch):
     def recorded_map(self, func, *args, **kwargs):
         if func is _tasks.fetch_columns:
             requested.append(np.asarray(args[0]).copy())
+        if func is _tasks.block_point_correlations and args[7] is not None:  # guessed ones
+            requested.append(np.asarray(args[7]).copy())
         return run_map(self, func, *args, **kwargs)
 
     monkeypatch.setattr(_runtime.BlockRuntime, "map", recorded_map)
@@ -181,13 +183,40 @@ def test_working_set_columns_travel_once(client, monkeypatch):
     fetched = np.concatenate(requested)
     assert np.unique(fetched).size == fetched.size  # no column twice
     assert np.all(np.isin(np.flatnonzero(result.coef), fetched))
-    # floats received: the blocks' rows of the fetched columns, nothing else
-    columns = [r for r in rounds if r["kind"] == "columns"]
-    assert sum(r["floats_received"] for r in columns) == X.shape[0] * fetched.size
+    # floats received: the blocks' rows of the fetched columns, nothing else (in column
+    # rounds, or along with the correlations when guessed)
+    assert sum(r["n_columns"] for r in rounds) == fetched.size
+    for r in rounds:
+        message = 2 * (r["n_units"] + 3) if r["kind"] == "correlations" else 0
+        if r["kind"] in ("correlations", "columns"):
+            assert r["floats_received"] == message + X.shape[0] * r["n_columns"]
     # the actors, two setup rounds, the certificate (the last gap's correlations reused)
     assert len(rounds) <= 4 + 2 * result.n_iter
     with pytest.raises(ValueError, match="central_max_bytes"):
         solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), central_max_bytes=-1)
+
+
+def test_guessed_columns_save_rounds(client, monkeypatch):
+    """Columns of the next working set guessed from the current ranking come with the
+    correlation round: fewer rounds, the same fit."""
+    from sksafe.distributed import _solver
+
+    X, y = _problem("logistic", n=200, p=3000, sparse=True, seed=23)
+    Xd = _dask(X, (100, 100))
+    monkeypatch.setattr(_solver, "PREFETCH_FACTOR", 0)
+    plain = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-10)
+    monkeypatch.undo()
+    guessed = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-10)
+    np.testing.assert_allclose(guessed.coef, plain.coef, rtol=1e-9, atol=1e-12)
+    assert guessed.n_iter == plain.n_iter
+    kinds = [r["kind"] for r in guessed.communication.rounds]
+    plain_kinds = [r["kind"] for r in plain.communication.rounds]
+    # one correlation round per outer iteration and the certificate either way; the
+    # column rounds are what the guesses save
+    assert kinds.count("correlations") == plain_kinds.count("correlations")
+    assert kinds.count("columns") < plain_kinds.count("columns") / 2
+    assert (plain.communication.n_rounds - guessed.communication.n_rounds
+            == plain_kinds.count("columns") - kinds.count("columns"))
 
 
 def test_sample_weights_and_weighted_l1(client):
@@ -235,11 +264,12 @@ def test_screening_shrinks_the_messages(client):
     np.testing.assert_allclose(with_screening.coef, without.coef, rtol=1e-7, atol=1e-10)
     rounds = [r for r in with_screening.communication.rounds if r["kind"] == "correlations"]
     # a correlation round moves |S| floats (plus 3 scalars) per block: O(unscreened), not O(p)
+    # (and the rows of the guessed working-set columns it brings along, if any)
     for r in rounds:
-        assert r["floats_received"] == 2 * (r["n_units"] + 3)
+        assert r["floats_received"] == 2 * (r["n_units"] + 3) + X.shape[0] * r["n_columns"]
     assert rounds[-2]["n_units"] < X.shape[1] / 4  # before the final full certificate
-    loop = [r["bytes_received"] for r in rounds[1:-1]]
-    loop_without = [r["bytes_received"] for r in without.communication.rounds
+    loop = [r["n_units"] for r in rounds[1:-1]]
+    loop_without = [r["n_units"] for r in without.communication.rounds
                     if r["kind"] == "correlations"][1:-1]
     assert loop[-1] < 0.25 * loop_without[-1]
     summary = with_screening.communication.summary()

@@ -76,6 +76,13 @@ class WorkingColumns:
         """Whether ``n_cols`` columns fit the budget."""
         return 8.0 * self.n_samples * n_cols <= self.max_bytes
 
+    def bytes_per_column(self):
+        """Bytes one more column costs to move: ``8 n`` dense, or 12 per stored entry
+        of the columns kept so far (value and row index) when sparse."""
+        if sp.issparse(self._store) and self.cols.size:
+            return max(12.0 * self._store.nnz / self.cols.size, 12.0)
+        return 8.0 * self.n_samples
+
     def covers(self, cols):
         return bool(np.all(np.isin(cols, self.cols)))
 

@@ -61,7 +61,8 @@ class CommunicationLedger:
         One entry per round: ``kind``, ``bytes_sent`` (arguments of the tasks,
         measured with :func:`dask.sizeof.sizeof`), ``bytes_received`` (gathered
         results), ``floats_received``, ``n_units`` (unscreened features when the
-        round is a correlation pass), ``ws_size``, ``seconds``.
+        round is a correlation pass), ``ws_size``, ``n_columns`` (working-set columns
+        brought to the driver), ``seconds``.
     recoveries : list of dict
         Worker losses seen during the fit: ``round``, ``lost_workers``, ``moved_blocks``.
     """
@@ -193,13 +194,19 @@ class BlockRuntime:
 
         return self.run(build, kind, **meta)
 
+    @staticmethod
+    def _are_tasks(futures):
+        from distributed import Future
+
+        return all(isinstance(f, Future) for f in futures)
+
     def _results(self, futures, kind):
         """The results of ``futures`` (task futures or actor calls), each wait bounded."""
-        from distributed import Future, wait
+        from distributed import wait
 
         deadline = time.monotonic() + self.timeout
         try:
-            if all(isinstance(f, Future) for f in futures):
+            if self._are_tasks(futures):
                 wait(futures, timeout=self.timeout, return_when="ALL_COMPLETED")
                 # straight from the workers: the scheduler relay costs two more hops
                 # (~10 % of a fit made of small rounds on a LocalCluster)
@@ -216,10 +223,14 @@ class BlockRuntime:
                  "bytes_received": int(sizeof(results)),
                  "floats_received": int(_count_floats(results)),
                  "n_units": int(meta.get("n_units", 0)), "ws_size": int(meta.get("ws_size", 0)),
+                 "n_columns": int(meta.get("n_columns", 0)),
                  "seconds": time.perf_counter() - start}
         self._pending_bytes = 0
         self.ledger.rounds.append(entry)
-        self._check_owners()
+        if self._are_tasks(futures):
+            # a task may have run elsewhere than planned (a lost block recomputed): look
+            # for lost workers; an actor that answered is alive where it was made
+            self._check_owners()
         return results
 
     def _check_owners(self):

@@ -188,15 +188,18 @@ def block_correlations(block, point, factors, cols):
             float(np.sum(theta[positive] ** 2 / s[positive])))
 
 
-def block_point_correlations(block, datafit, cols, coefs, offset, y_offset, factors, units):
-    """:func:`block_correlations` of the point :func:`block_point` computes, in one task.
+def block_point_correlations(block, datafit, cols, coefs, offset, y_offset, factors, units,
+                             fetch=None):
+    """:func:`block_correlations` of the point :func:`block_point` computes, in one task,
+    followed, when ``fetch`` names columns, by :func:`fetch_columns` of them.
 
     For a point whose per-block state no later round needs (the driver evaluates
     its loss and dual value itself): one task per block instead of two chained
     ones, whose hand-over through the scheduler costs about as much as the round.
     """
     point = block_point(block, datafit, cols, coefs, offset, y_offset)
-    return block_correlations(block, point, factors, units)
+    out = block_correlations(block, point, factors, units)
+    return out if fetch is None else out + (fetch_columns(block, fetch),)
 
 
 def block_dual_value(block, point, factors, kappa, datafit):
