@@ -143,11 +143,13 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
                   central_max_bytes=None):
     """Prepare the blocks on the workers and reduce the global statistics of the problem.
 
-    Two rounds: the block moments (rows, weight sums, weighted column sums and
-    target sum, and the target and weights themselves when the driver may solve
-    working sets: see :mod:`sksafe.distributed._central`), then the weighted
-    squared column norms, raw and, with an intercept, centred at the global means
-    (in a second pass over the block: no cancellation). Both are direct rounds
+    The block moments (rows, weight sums, weighted column sums and target sum,
+    and the target and weights themselves when the driver may solve working
+    sets: see :mod:`sksafe.distributed._central`) in one round; with an
+    intercept a second round for the weighted squared column norms, raw and
+    centred at the global means (two passes: no cancellation), without one the
+    raw norms come with the moments. The first round runs as tasks while the
+    blocks' actors are made, later ones are direct
     (:meth:`~sksafe.distributed._runtime.BlockRuntime.map`).
     """
     import dask
@@ -164,7 +166,8 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     budget = central_budget(client, central_max_bytes)
     # target, weights and one column: below that the driver never solves a working set
     samples = 3 * 8 * n_samples <= budget
-    moments = runtime.map(_tasks.block_moments, samples, kind="setup")
+    # without an intercept the squared norms need no means: in the same round
+    moments = runtime.map(_tasks.block_moments, samples, not fit_intercept, kind="setup")
     total_weight = _sum_in_order([m[1] for m in moments])
     if not total_weight > 0:
         raise ValueError("sample_weight must have at least one positive entry.")
@@ -177,16 +180,17 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
         if centre:
             y_offset = _sum_in_order([m[3] for m in moments]) / total_weight
     runtime.transform(_tasks.normalise_block, total_weight)
-    # without an intercept the norms are not centred: one pass instead of two
-    norms = runtime.map(_tasks.block_sq_norms, x_mean if fit_intercept else None, kind="setup")
-    raw_sq = centred_sq = _sum_in_order([n[0] for n in norms])
     if fit_intercept:
+        norms = runtime.map(_tasks.block_sq_norms, x_mean, kind="setup")
+        raw_sq = _sum_in_order([n[0] for n in norms])
         centred_sq = _sum_in_order([n[1] for n in norms])
         centred_sq[centred_sq <= 1e-13 * raw_sq] = 0.0  # constant columns, as on one machine
+    else:
+        centred_sq = _sum_in_order([m[4] for m in moments]) / total_weight
     central = None
     if samples:
-        raw_weights = np.concatenate([m[5] for m in moments])
-        central = CentralRows(np.concatenate([m[4] for m in moments]), raw_weights,
+        raw_weights = np.concatenate([m[6] for m in moments])
+        central = CentralRows(np.concatenate([m[5] for m in moments]), raw_weights,
                               raw_weights / total_weight,
                               WorkingColumns(n_samples, budget - 3 * 8 * n_samples))
     problem = DistributedProblem(runtime, datafit, n_samples=n_samples, n_features=n_features,

@@ -64,6 +64,7 @@ class WorkingColumns:
         self.max_bytes = max_bytes
         self.cols = np.zeros(0, dtype=np.int64)  # global indices, in the order of the matrix
         self._store = None
+        self._sorted = None  # (argsort of cols, sorted cols), kept until cols change
 
     @property
     def matrix(self):
@@ -83,13 +84,30 @@ class WorkingColumns:
             return max(12.0 * self._store.nnz / self.cols.size, 12.0)
         return 8.0 * self.n_samples
 
+    def _lookup(self, cols):
+        """``(kept, at)``: which of ``cols`` are kept, and where they would be in the
+        sorted kept columns (one binary search each; the sort is redone only when
+        the kept columns change, not at every query of an outer iteration)."""
+        if self._sorted is None:
+            order = np.argsort(self.cols, kind="stable")
+            self._sorted = (order, self.cols[order])
+        order, ordered = self._sorted
+        at = np.searchsorted(ordered, cols)
+        kept = ordered[np.minimum(at, max(ordered.size - 1, 0))] == cols if ordered.size else (
+            np.zeros(np.shape(cols), dtype=bool))
+        return kept, at
+
+    def kept(self, cols):
+        """Boolean mask: which of ``cols`` are on the driver."""
+        return self._lookup(cols)[0]
+
     def covers(self, cols):
-        return bool(np.all(np.isin(cols, self.cols)))
+        return bool(np.all(self.kept(cols)))
 
     def positions(self, cols):
         """Where the (kept) columns ``cols`` are in :attr:`matrix`."""
-        order = np.argsort(self.cols)
-        return order[np.searchsorted(self.cols[order], cols)]
+        at = self._lookup(cols)[1]
+        return self._sorted[0][at] if at.size else np.zeros(0, dtype=np.int64)
 
     def missing(self, ws):
         """The columns of ``ws`` not on the driver yet (sorted), making room for them."""
@@ -101,6 +119,7 @@ class WorkingColumns:
             elif self._store is not None:
                 self._store[:, :keep.size] = self._store[:, keep]
             self.cols = self.cols[keep]
+            self._sorted = None
         return new
 
     def add(self, cols, matrix):
@@ -122,6 +141,7 @@ class WorkingColumns:
                 self._store = grown
             self._store[:, size:need] = matrix
         self.cols = np.concatenate([self.cols, cols])
+        self._sorted = None
 
     def design(self, cols):
         """``X[:, cols]`` (a Fortran-ordered dense copy, or CSC) from the kept columns."""

@@ -108,6 +108,19 @@ def _count_floats(result):
     return 1
 
 
+class _DirectRound:
+    """The actor calls of one direct round, made and awaited on the client's event loop
+    in one go: the driver's thread wakes that loop once per round, not once per call
+    and per result (each wake-up is a hand-over of the GIL between the two threads)."""
+
+    def __init__(self, actors, func, args, transforms):
+        self.actors, self.func, self.args, self.transforms = actors, func, args, transforms
+
+    async def run(self):
+        calls = [actor.apply(self.func, self.args, self.transforms) for actor in self.actors]
+        return [await call for call in calls]
+
+
 class BlockRuntime:
     """The (row or column) blocks of one fit and the machinery to run rounds on them.
 
@@ -139,7 +152,7 @@ class BlockRuntime:
         # the actors hold the former and apply the latter themselves
         self._base_blocks = list(blocks)
         self._transforms = ()
-        self._servers = None  # (actor futures, actors), made at the first direct round
+        self._server_futures = self._servers = None  # the actors (see :meth:`_actors`)
 
     @property
     def n_blocks(self):
@@ -169,49 +182,54 @@ class BlockRuntime:
                                   allow_other_workers=True, pure=False)
 
     def _actors(self):
-        """One :class:`~sksafe.distributed._tasks.BlockServer` actor per block, on its worker."""
+        """One :class:`~sksafe.distributed._tasks.BlockServer` actor per block, on its
+        worker; ``None`` at the first call, which only submits them (they are made
+        while that round runs as tasks)."""
         from ._tasks import BlockServer
 
+        if self._server_futures is None:
+            self._server_futures = [
+                self.client.submit(BlockServer, block, actor=True,
+                                   key=f"sksafe-server-{uuid.uuid4().hex}-{k}",
+                                   workers=[self.owners[k]], allow_other_workers=True)
+                for k, block in enumerate(self._base_blocks)]
+            return None
         if self._servers is None:
-            futures = [self.client.submit(BlockServer, block, actor=True,
-                                          key=f"sksafe-server-{uuid.uuid4().hex}-{k}",
-                                          workers=[self.owners[k]], allow_other_workers=True)
-                       for k, block in enumerate(self._base_blocks)]
             # a round of its own in the ledger (kind "actors"), once per set of blocks
-            self._servers = (futures, self.gather(futures, "actors"))
-        return self._servers[1]
+            self._servers = self.gather(self._server_futures, "actors")
+        return self._servers
 
     def map(self, func, *args, kind, **meta):
         """One round of ``func(block, *args)`` on every block (same arguments for all);
         the results in block order. Direct to the blocks' actors (see the module)
-        unless :attr:`direct` is off."""
+        unless :attr:`direct` is off; the first round runs as tasks while the actors
+        are made."""
         def build():
-            if not self.direct:
+            actors = self._actors() if self.direct else None
+            if actors is None:
                 return [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
-            actors = self._actors()
             self._pending_bytes += self.n_blocks * sizeof((args, self._transforms))
-            return [actor.apply(func, args, self._transforms) for actor in actors]
+            return _DirectRound(actors, func, args, self._transforms)
 
         return self.run(build, kind, **meta)
 
     @staticmethod
     def _are_tasks(futures):
-        from distributed import Future
-
-        return all(isinstance(f, Future) for f in futures)
+        return not isinstance(futures, _DirectRound)
 
     def _results(self, futures, kind):
-        """The results of ``futures`` (task futures or actor calls), each wait bounded."""
+        """The results of ``futures`` (task futures, or a :class:`_DirectRound`), the wait
+        bounded by :attr:`timeout`."""
         from distributed import wait
+        from distributed.utils import sync
 
-        deadline = time.monotonic() + self.timeout
         try:
             if self._are_tasks(futures):
                 wait(futures, timeout=self.timeout, return_when="ALL_COMPLETED")
                 # straight from the workers: the scheduler relay costs two more hops
                 # (~10 % of a fit made of small rounds on a LocalCluster)
                 return self.client.gather(futures, direct=True)
-            return [f.result(timeout=max(deadline - time.monotonic(), 0.0)) for f in futures]
+            return sync(self.client.loop, futures.run, callback_timeout=self.timeout)
         except TimeoutError:
             raise TimeoutError(f"a {kind} round took more than {self.timeout} s") from None
 
@@ -242,7 +260,8 @@ class BlockRuntime:
     def _recover(self, lost):
         previous = list(self.owners)
         self.owners = self._locate()
-        self._servers = None  # the actors of lost workers are gone: new ones for all blocks
+        # the actors of lost workers are gone: new ones for all blocks
+        self._server_futures = self._servers = None
         self.generation += 1
         self.ledger.recoveries.append({
             "round": self.ledger.n_rounds, "lost_workers": lost,
@@ -283,11 +302,11 @@ class BlockRuntime:
         them now rather than when the driver's garbage collector breaks the fit's
         reference cycles (futures handed to the user keep what they depend on). No
         round can run afterwards."""
-        self._servers = None
+        self._server_futures = self._servers = None
         self.blocks, self._base_blocks = [], []
 
     def replace_blocks(self, blocks):
         """Swap in new block futures living on the same workers (new actors if needed)."""
         self.blocks = self._base_blocks = list(blocks)
         self._transforms = ()
-        self._servers = None
+        self._server_futures = self._servers = None

@@ -582,9 +582,12 @@ class DistributedState:
         if pb.ranking is None:
             return np.zeros(0, dtype=np.int64)
         units, priorities = pb.ranking
-        size = PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w))
-        best = units[np.argsort(priorities, kind="stable")[:size]]
-        guess = best[~np.isin(best, columns.cols)]
+        size = min(PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w)), units.size)
+        if size == 0:
+            return np.zeros(0, dtype=np.int64)
+        top = np.argpartition(priorities, size - 1)[:size]
+        best = units[top[np.argsort(priorities[top], kind="stable")]]
+        guess = best[~columns.kept(best)]
         most = min(PREFETCH_MAX_BYTES / columns.bytes_per_column(),
                    columns.max_bytes / (8.0 * columns.n_samples) - columns.cols.size)
         return np.sort(guess[:max(int(most), 0)])

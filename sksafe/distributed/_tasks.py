@@ -92,13 +92,23 @@ def prepare_block(X, y, sample_weight, datafit, index):
     return RowBlock(index=index, X=kernel_X, X_matrix=matrix, y=y, sample_weight=sample_weight)
 
 
-def block_moments(block, samples=False):
-    """``(n_rows, sum sw, X^T sw, sum sw y)`` of the block (raw weights ``sw``), and with
+def block_moments(block, samples=False, sq_norms=False):
+    """``(n_rows, sum sw, X^T sw, sum sw y, sq)`` of the block (raw weights ``sw``), with
+    ``sq`` the squared column norms ``sum_i sw_i x_ij^2`` when ``sq_norms`` (``None``
+    otherwise: they are only final here when no centring follows), and with
     ``samples`` its target and raw weights (for a driver that solves working sets)."""
     sw = block.sample_weight
+    cols = np.arange(block.n_features)
     col_sums = np.empty(block.n_features)
-    xt_dot(block.X, sw, np.arange(block.n_features), col_sums)
-    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y))
+    xt_dot(block.X, sw, cols, col_sums)
+    sq = None
+    if sq_norms:
+        sq = np.zeros(block.n_features)
+        mass = float(sw.sum())
+        if mass > 0:  # the kernel's CSC form expects weights summing to one
+            centred_sq_norms(block.X, sw / mass, np.zeros(block.n_features), cols, sq)
+            sq *= mass
+    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y), sq)
     return moments + (block.y, sw) if samples else moments
 
 
@@ -111,9 +121,8 @@ def block_sq_norms(block, means):
     """Weighted squared column norms of the block: raw and centred at ``means``.
 
     ``sum_{i in block} s_i x_ij^2`` and ``sum_{i in block} s_i (x_ij - m_j)^2``,
-    one pass each without cancellation (``means=None``: the raw norms only, and
-    ``None`` for the centred ones); the kernel's CSC form expects weights summing
-    to one, so it runs on the block-normalised weights and rescales.
+    one pass each without cancellation; the kernel's CSC form expects weights
+    summing to one, so it runs on the block-normalised weights and rescales.
     """
     p = block.n_features
     mass = block.s.sum()
@@ -122,9 +131,8 @@ def block_sq_norms(block, means):
         s_local = block.s / mass
         cols = np.arange(p)
         centred_sq_norms(block.X, s_local, np.zeros(p), cols, raw)
-        if means is not None:
-            centred_sq_norms(block.X, s_local, means, cols, centred)
-    return raw * mass, (centred * mass if means is not None else None)
+        centred_sq_norms(block.X, s_local, means, cols, centred)
+    return raw * mass, centred * mass
 
 
 @dataclass(frozen=True)
