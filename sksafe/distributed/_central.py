@@ -111,7 +111,8 @@ class WorkingColumns:
 
     def missing(self, ws):
         """The columns of ``ws`` not on the driver yet (sorted), making room for them."""
-        new = np.setdiff1d(ws, self.cols)
+        ws = np.unique(ws)
+        new = ws[~self.kept(ws)]
         if new.size and not self.fits(self.cols.size + new.size):
             keep = np.flatnonzero(np.isin(self.cols, ws))
             if sp.issparse(self._store):

@@ -548,16 +548,21 @@ class DistributedState:
             parts = runtime.map(_tasks.fetch_columns, new, kind="columns", ws_size=ws.size,
                                 n_columns=new.size)
             columns.add(new, _stack_rows(parts))
-        # the problem on every kept column (no copy), solved over the working set: kept
-        # columns outside it are zero and stay so
-        kept = columns.cols
+        # dense: the problem on every kept column (a view, no copy), solved over the
+        # working set: kept columns outside it are zero and stay so. Sparse: on the
+        # working set's columns only (a copy of their entries, while setting up a problem
+        # on every kept column costs a pass over all of them, guessed ones included)
+        if sp.issparse(columns.matrix):
+            kept, design, where = ws, columns.design(ws), np.arange(ws.size)
+        else:
+            kept, design, where = columns.cols, columns.matrix, columns.positions(ws)
         solver = "cd" if pb.centre else "prox_newton"
-        _, state = local_state(columns.matrix, pb.central.y, pb.central.sample_weight,
+        _, state = local_state(design, pb.central.y, pb.central.sample_weight,
                                pb.datafit, self.a[kept], self.b[kept], self.positive,
                                pb.fit_intercept, solver, self.w[kept], self.intercept())
         if solver == "prox_newton":
             state.model_epochs = self.model_epochs
-        state.solve_subproblem(columns.positions(ws), tol, budget)
+        state.solve_subproblem(where, tol, budget)
         self.epochs += state.epochs
         self.model_epochs = getattr(state, "model_epochs", self.model_epochs)
         self.w[kept] = state.w
@@ -572,8 +577,9 @@ class DistributedState:
 
         The next working set keeps the support and adds the best-ranked units at
         the next dual point, ``max(p0, 2 |support|, |ws|)`` in all: the guess is the
-        units best ranked at the current one, :data:`PREFETCH_FACTOR` times that
-        many (the ranking moves with the dual point), less the columns already here. Only a guess (a miss costs the usual column round, a wrong
+        units best ranked at the current one among those whose columns are not
+        here, as many as :data:`PREFETCH_FACTOR` times that size less ``|ws|`` (the
+        ranking moves with the dual point). Only a guess (a miss costs the usual column round, a wrong
         column only bytes): at most :data:`PREFETCH_MAX_BYTES` and within the
         driver's column budget.
         """
@@ -582,15 +588,15 @@ class DistributedState:
         if pb.ranking is None:
             return np.zeros(0, dtype=np.int64)
         units, priorities = pb.ranking
-        size = min(PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w)), units.size)
-        if size == 0:
-            return np.zeros(0, dtype=np.int64)
-        top = np.argpartition(priorities, size - 1)[:size]
-        best = units[top[np.argsort(priorities[top], kind="stable")]]
-        guess = best[~columns.kept(best)]
-        most = min(PREFETCH_MAX_BYTES / columns.bytes_per_column(),
+        size = PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w))
+        most = min(size - ws.size, PREFETCH_MAX_BYTES / columns.bytes_per_column(),
                    columns.max_bytes / (8.0 * columns.n_samples) - columns.cols.size)
-        return np.sort(guess[:max(int(most), 0)])
+        away = ~columns.kept(units)
+        count = min(int(most), int(np.count_nonzero(away)))
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        units, priorities = units[away], priorities[away]
+        return np.sort(units[np.argpartition(priorities, count - 1)[:count]])
 
     def _gram_of(self, ws):
         """Centred ``X_W^T S X_W`` and ``X_W^T S y_c``, fetching only rows not cached yet."""
