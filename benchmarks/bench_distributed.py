@@ -43,8 +43,9 @@ the cluster by one full-size fit at ``tol=1e-2`` (Numba caches loaded and block
 memory touched on *both* workers).
 
 Run ``python benchmarks/bench_distributed.py [--quick] [--parts a,c,d] [--repeat N]
-[--skip-dask-ml] [--print-only]``; results go to
-``benchmarks/results/distributed_<date>.md`` (``--print-only``: printed, no file).
+[--skip-dask-ml] [--print-only] [--output FILE]``; results go to
+``benchmarks/results/distributed_<date>.md`` or ``FILE`` (``--print-only``: printed,
+no file).
 """
 import argparse
 import datetime
@@ -372,9 +373,10 @@ def cocoa_lines(cocoa):
     return lines
 
 
-def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=()):
+def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=(), output=None):
     date = datetime.date.today().isoformat()
-    path = HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md"
+    path = (Path(output) if output is not None
+            else HERE / "results" / f"distributed_{date}{'_quick' if quick else ''}.md")
     lines = [f"# Distributed fitting on Dask ({date})", "",
              "Command: `" + " ".join(["python", "benchmarks/bench_distributed.py"]
                                      + sys.argv[1:]) + "`",
@@ -451,6 +453,8 @@ def main():
     parser.add_argument("--skip-dask-ml", action="store_true", help="no dask-ml fits in (a)")
     parser.add_argument("--print-only", action="store_true",
                         help="print the tables, write no results file")
+    parser.add_argument("--output", default=None,
+                        help="results file (default benchmarks/results/distributed_<date>.md)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if args.skip_large:
@@ -467,10 +471,10 @@ def main():
             if "d" in parts:
                 cocoa = part_d(client, args.quick, args.repeat)
         # (a), (b) and (d) kept if (c) fails
-        write_results(rows, table, ledgers, [], args.quick, args.print_only, cocoa)
+        write_results(rows, table, ledgers, [], args.quick, args.print_only, cocoa, args.output)
     if "c" in parts:
         write_results(rows, table, ledgers, part_c(args.quick), args.quick, args.print_only,
-                      cocoa)
+                      cocoa, args.output)
 
 
 if __name__ == "__main__":

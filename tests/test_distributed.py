@@ -303,6 +303,47 @@ def test_no_block_moves_between_workers(client):
     assert sum(client.run(incoming).values()) == fetches
 
 
+def test_fit_lets_go_of_its_blocks_and_actors(client):
+    """At the end of a fit its prepared blocks are released at once, not when the
+    driver's garbage collector gets to the fit's reference cycles: only the dual point
+    handed back (one vector per block) stays in the workers' memory. The actors go
+    with distributed's actor handles, which sit in reference cycles of their own (the
+    closures of their method calls): at the next collection."""
+    import gc
+
+    X, y = _problem("quadratic", n=120, p=200, seed=24)
+    Xd = client.persist(_dask(X, (60, 60)))
+    distributed.wait(Xd)
+
+    def held(dask_worker):  # keys of this module's fits (other tests' data aside)
+        names = [str(k) for k in dask_worker.data] + [str(k) for k in dask_worker.state.actors]
+        return [n for n in names if "sksafe-" in n or "prepare_block" in n]
+
+    def fit_keys():
+        return sorted(k for keys in client.run(held).values() for k in keys)
+
+    def wait_for(condition):
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return condition()
+
+    gc.collect()
+    assert wait_for(lambda: not fit_keys())
+    gc.disable()
+    try:
+        result = solve_distributed(Xd, y, Quadratic(), L1(0.05), tol=1e-8)
+        assert any(r["kind"] == "actors" for r in result.communication.rounds)
+        # the dual point's two vectors, and the actors until the collection below
+        assert wait_for(lambda: all("dual_vector" in k or "server" in k for k in fit_keys()))
+    finally:
+        gc.enable()
+    gc.collect()
+    assert wait_for(lambda: all("dual_vector" in k for k in fit_keys()))
+    assert len(fit_keys()) == 2
+    assert result.dual_point.compute().shape == (120,)
+
+
 def test_estimators_fit_and_predict_dask_arrays(client):
     X, y = _problem("quadratic", seed=9)
     Xd, yd = _dask(X, (50, 40)), da.from_array(y, chunks=((50, 40),))

@@ -299,9 +299,10 @@ class BlockRuntime:
 
     def close(self):
         """Let go of the blocks and their actors at the end of a fit: the workers free
-        them now rather than when the driver's garbage collector breaks the fit's
-        reference cycles (futures handed to the user keep what they depend on). No
-        round can run afterwards."""
+        the blocks now rather than when the driver's garbage collector breaks the
+        fit's reference cycles (futures handed to the user keep what they depend on;
+        the actors, and the block objects they hold, go with distributed's actor
+        handles at the driver's next collection). No round can run afterwards."""
         self._server_futures = self._servers = None
         self.blocks, self._base_blocks = [], []
 

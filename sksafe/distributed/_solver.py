@@ -16,11 +16,13 @@ subproblem, final full-problem certificate. What changes is where the data are:
   certificate correlates the dual point with *every* column, so a screened column
   cannot be dropped from the worker's memory either;
 * the working-set subproblem is solved on the driver by the single-machine solver
-  state (coordinate descent, proximal Newton) from the columns ``X[:, W]``, fetched
-  once (one round per outer iteration for the new columns) while they fit the byte
-  budget of :mod:`sksafe.distributed._central`; the driver then also holds the
-  target and weights, and evaluates the loss, the dual value and the intercept's
-  Newton steps of points supported on those columns without any round;
+  state (coordinate descent, proximal Newton) from the columns ``X[:, W]`` while
+  they fit the byte budget of :mod:`sksafe.distributed._central`: the next
+  working set's columns are guessed from the current ranking and come with the
+  correlation round (:meth:`DistributedState.plan_prefetch`), missing ones in a
+  round of their own; the driver then also holds the target and weights, and
+  evaluates the loss, the dual value and the intercept's Newton steps of points
+  supported on those columns without any round;
 * above the budget, the least-squares subproblem is solved on the driver from the
   working set's Gram matrix ``X_W^T S X_W`` (one reduction, cached across
   iterations, only new rows fetched) by :func:`sksafe.solvers._gram_kernels.gram_cd`
@@ -56,8 +58,8 @@ GRAM_CACHE_LIMIT = 4096
 #: what a loopback link moves in the time of one direct round)
 PREFETCH_MAX_BYTES = 2**20
 #: the guess of the next working set's columns: this many times its size, best ranked
-#: first (measured on the sparse logistic problem of the benchmark: 2 -> 27 rounds,
-#: 4 -> 24, 8 -> 19, 16 -> 19, against 30 without any guess)
+#: first (measured on the sparse logistic problem of the benchmark: 2 -> 25 rounds,
+#: 4 -> 20, 8 -> 18, 16 -> 18, against 29 without any guess)
 PREFETCH_FACTOR = 8
 
 
@@ -579,9 +581,9 @@ class DistributedState:
         the next dual point, ``max(p0, 2 |support|, |ws|)`` in all: the guess is the
         units best ranked at the current one among those whose columns are not
         here, as many as :data:`PREFETCH_FACTOR` times that size less ``|ws|`` (the
-        ranking moves with the dual point). Only a guess (a miss costs the usual column round, a wrong
-        column only bytes): at most :data:`PREFETCH_MAX_BYTES` and within the
-        driver's column budget.
+        ranking moves with the dual point). Only a guess (a miss costs the usual
+        column round, a wrong column only bytes): at most :data:`PREFETCH_MAX_BYTES`
+        and within the driver's column budget.
         """
         pb = self.problem
         columns = pb.central.columns
