@@ -487,6 +487,9 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
     assert state["killed"] is not None
     recoveries = result.communication.recoveries
     assert recoveries and state["killed"] in recoveries[0]["lost_workers"]
+    if layout == "rows":  # the lost worker's actor is gone: new actors for the blocks
+        kinds = [r["kind"] for r in result.communication.rounds]
+        assert kinds.count("actors") == 2
     np.testing.assert_array_equal(result.coef, reference.coef)
     assert result.intercept == reference.intercept
 
