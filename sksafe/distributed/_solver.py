@@ -58,8 +58,8 @@ GRAM_CACHE_LIMIT = 4096
 #: what a loopback link moves in the time of one direct round)
 PREFETCH_MAX_BYTES = 2**20
 #: the guess of the next working set's columns: this many times its size, best ranked
-#: first (measured on the sparse logistic problem of the benchmark: 2 -> 25 rounds,
-#: 4 -> 20, 8 -> 18, 16 -> 18, against 29 without any guess)
+#: first (measured on the sparse logistic problem of the benchmark, while working sets
+#: only doubled: 2 -> 25 rounds, 4 -> 20, 8 -> 18, 16 -> 18, against 29 without any guess)
 PREFETCH_FACTOR = 8
 
 
