@@ -24,7 +24,9 @@ For alpha = alpha_max / 10 and / 100 every solver is run from a cold start with 
 decreasing ``tol`` (1e-2 ... 1e-12, half decades); after each fit the benchmark
 certifies the returned point with :func:`sksafe.solvers.duality_gap` (the same
 function for every solver: primal at the point, dual point from its residual).
-The time to a relative gap ``g`` is that of the fastest fit whose gap is ``<= g``.
+The time to a relative gap ``g`` is that of the fastest fit whose gap is ``<= g``; a fit
+shorter than 50 ms is timed three times and its fastest run counts (for every solver
+alike: at a few milliseconds one timing is at the mercy of the machine).
 Data: ``../shared/data`` (real designs; multi-task targets are the one-hot class
 indicators of a multiclass expression set) and a synthetic design with 10 000 groups.
 
@@ -210,8 +212,15 @@ def solvers(model, groups, X):
     return out
 
 
+#: fits shorter than this are repeated (REPEATS runs in all) and their fastest run kept
+SHORT_FIT = 0.05
+REPEATS = 3
+
+
 def _fit(estimator, X, y):
     elapsed, _ = timed_fit(estimator, X, y)
+    if elapsed < SHORT_FIT:
+        elapsed = min([elapsed] + [timed_fit(estimator, X, y)[0] for _ in range(REPEATS - 1)])
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     return elapsed, coef, np.asarray(getattr(estimator, "intercept_", 0.0), dtype=np.float64)
 
@@ -271,7 +280,8 @@ def report(rows, args, info):
     lines = [f"# Block models: time to relative duality gap ({info['date'][:10]})", "",
              "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
              "Every point certified by `sksafe.solvers.duality_gap` (same code for all "
-             "solvers); the time to a gap is the fastest single fit that reached it. "
+             "solvers); the time to a gap is the fastest single fit that reached it (fits under "
+             "50 ms: the fastest of 3 runs). "
              "`>B` = not reached within the budget of one fit. `mcp` rows (non-convex, no "
              "dual): relative KKT violation (`sksafe.solvers.kkt_violation`) instead of the "
              "gap.", "",
