@@ -113,7 +113,8 @@ class BaseDatafit(BaseEstimator):
         return None
 
     def hessian_columns(self, z, y, s):
-        """``None`` (diagonal Hessian), or ``apply(X, cols, out)``: ``out = d2F/dz^2 @ X[:, cols]``."""
+        """``None`` (diagonal Hessian), or ``apply(X, cols, out)`` with
+        ``out = d2F/dz^2 @ X[:, cols]``."""
         return None
 
     def zero_sum_dual(self, theta, y, s):

@@ -5,7 +5,7 @@ from numba import njit
 from ..penalties._group_kernels import (block_dual_norms, block_dual_scaling, block_penalty_value,
                                         block_prox, unit_rows)
 from ._design import FASTMATH, col_axpy_rows_scaled, col_dot_rows, col_pair_dot
-from ._kernels import combine_rows, extrapolation_weights
+from ._kernels import anderson_step, combine_rows, extrapolation_weights
 
 @njit(cache=True, fastmath=FASTMATH)
 def block_correlations(X, theta, x_offset, theta_sums, group_ptr, group_rows, live_rows, units,
@@ -216,13 +216,10 @@ def block_cd_working_set(X, Y, s, x_offset, lipschitz, group_ptr, group_rows, c,
             for r in range(rows_ws.shape[0]):
                 for t in range(T):
                     history[n_hist, r * T + t] = W[rows_ws[r], t]
-            n_hist += 1
-            if n_hist == K + 1:
-                n_hist = 0
-                ok, coefs = extrapolation_weights(history, K + 1)
-                if ok:
-                    _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, positive,
-                                      ws, rows_ws, W, R, shift, combine_rows(coefs, history))
+            n_hist, ok, extrapolated = anderson_step(history, n_hist)
+            if ok:
+                _try_extrapolated(X, Y, s, x_offset, group_ptr, group_rows, c, a, b, positive,
+                                  ws, rows_ws, W, R, shift, extrapolated)
         if gap_freq > 0 and ((epoch + 1) % gap_freq == 0 or epoch == max_epochs - 1):
             for i in range(n):
                 for t in range(T):

@@ -248,36 +248,32 @@ def quadratic_cd_working_set(X, y, s, x_offset, curvatures, a, b, lower, upper, 
         if K > 0:
             for k in range(m):
                 w_hist[n_hist, k] = w[ws[k]]
-            n_hist += 1
-            if n_hist == K + 1:
-                n_hist = 0
-                ok, coefs = extrapolation_weights(w_hist, K + 1)
-                if ok:
-                    w_acc = combine_rows(coefs, w_hist)
-                    # an affine combination can leave the box: its projection is feasible,
-                    # and kept only if it lowers the objective like any extrapolated point
+            n_hist, ok, w_acc = anderson_step(w_hist, n_hist)
+            if ok:
+                # an affine combination can leave the box: its projection is feasible,
+                # and kept only if it lowers the objective like any extrapolated point
+                for k in range(m):
+                    w_acc[k] = min(max(w_acc[k], lower[ws[k]]), upper[ws[k]])
+                # residual of the extrapolated point from the current one: O(n + nnz(ws))
+                rho[:] = R + s * shift
+                p_cur = _quadratic_primal(rho, s, w, ws, a, b)
+                R_acc = R.copy()
+                shift_acc = shift
+                for k in range(m):
+                    j = ws[k]
+                    w_ws[k] = w[j]
+                    diff = w_acc[k] - w[j]
+                    if diff != 0.0:
+                        col_axpy_scaled(X, j, -diff, s, R_acc)
+                        shift_acc += x_offset[j] * diff
+                    w[j] = w_acc[k]
+                rho[:] = R_acc + s * shift_acc
+                if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
+                    R[:] = R_acc
+                    shift = shift_acc
+                else:
                     for k in range(m):
-                        w_acc[k] = min(max(w_acc[k], lower[ws[k]]), upper[ws[k]])
-                    # residual of the extrapolated point from the current one: O(n + nnz(ws))
-                    rho[:] = R + s * shift
-                    p_cur = _quadratic_primal(rho, s, w, ws, a, b)
-                    R_acc = R.copy()
-                    shift_acc = shift
-                    for k in range(m):
-                        j = ws[k]
-                        w_ws[k] = w[j]
-                        diff = w_acc[k] - w[j]
-                        if diff != 0.0:
-                            col_axpy_scaled(X, j, -diff, s, R_acc)
-                            shift_acc += x_offset[j] * diff
-                        w[j] = w_acc[k]
-                    rho[:] = R_acc + s * shift_acc
-                    if _quadratic_primal(rho, s, w, ws, a, b) < p_cur:
-                        R[:] = R_acc
-                        shift = shift_acc
-                    else:
-                        for k in range(m):
-                            w[ws[k]] = w_ws[k]
+                        w[ws[k]] = w_ws[k]
 
         # the violations above were measured while the epoch moved the other
         # coordinates: a small one is confirmed at the current point before stopping

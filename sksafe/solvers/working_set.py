@@ -113,8 +113,9 @@ def resolve_solver(solver, datafit):
 
 
 def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coef_init=None,
-          intercept_init=0.0, dual_init=None, dual_init_correlations=None, tol=1e-4, max_iter=100, max_epochs=50_000,
-          p0=10, screening=True, solver="auto", verbose=0, problem=None, ws_init=None):
+          intercept_init=0.0, dual_init=None, dual_init_correlations=None, tol=1e-4,
+          max_iter=100, max_epochs=50_000, p0=10, screening=True, solver="auto", verbose=0,
+          problem=None, ws_init=None):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` with sample weights ``s`` normalised to
