@@ -6,6 +6,7 @@ The functions below are typed at compile time through ``numba.extending.overload
 the kernel that calls them is written once and Numba specialises it for each
 storage, so dense and sparse data share every line of solver logic.
 """
+import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
@@ -44,11 +45,41 @@ def _ol_col_dot(X, j, v):
     else:
         def impl(X, j, v):
             data, indices, indptr = X
-            acc = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += data[k] * v[indices[k]]
-            return acc
+            return _gather_dot(data, indices, *column_bounds(indptr, j), v)
     return impl
+
+
+@njit(cache=True)
+def column_bounds(indptr, j):
+    """``(start, stop)`` of CSC column ``j`` as 64-bit integers.
+
+    scipy stores ``indptr`` as int32 for most matrices; loops bounded by int32 values
+    measured 1.4-2x slower (the gather and scatter loops of one epoch, reuters).
+    """
+    return np.int64(indptr[j]), np.int64(indptr[j + 1])
+
+
+@njit(cache=True)
+def _gather_dot(data, indices, start, stop, v):
+    """``sum_k data[k] * v[indices[k]]`` over ``start <= k < stop``.
+
+    Four independent running sums, without fastmath: one sum makes every gathered
+    product wait for the previous addition, and fastmath lets LLVM turn the loop
+    into vector gathers, which are slower still on AMD Zen (1.7 ns per stored entry
+    either way, 1.0 ns like this, on the reuters working sets).
+    """
+    acc0 = acc1 = acc2 = acc3 = 0.0
+    k = start
+    while k + 3 < stop:
+        acc0 += data[k] * v[indices[k]]
+        acc1 += data[k + 1] * v[indices[k + 1]]
+        acc2 += data[k + 2] * v[indices[k + 2]]
+        acc3 += data[k + 3] * v[indices[k + 3]]
+        k += 4
+    while k < stop:
+        acc0 += data[k] * v[indices[k]]
+        k += 1
+    return (acc0 + acc1) + (acc2 + acc3)
 
 
 @overload(col_axpy, jit_options={"cache": True})
@@ -60,7 +91,7 @@ def _ol_col_axpy(X, j, a, v):
     else:
         def impl(X, j, a, v):
             data, indices, indptr = X
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(*column_bounds(indptr, j)):
                 v[indices[k]] += a * data[k]
     return impl
 
@@ -74,7 +105,7 @@ def _ol_col_axpy_scaled(X, j, a, s, v):
     else:
         def impl(X, j, a, s, v):
             data, indices, indptr = X
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(*column_bounds(indptr, j)):
                 i = indices[k]
                 v[i] += a * s[i] * data[k]
     return impl
@@ -114,7 +145,7 @@ def _ol_col_centred_sq_norm(X, j, s, m):
             data, indices, indptr = X
             acc = 0.0
             s_stored = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(*column_bounds(indptr, j)):
                 i = indices[k]
                 d = data[k] - m
                 acc += s[i] * d * d
@@ -171,7 +202,7 @@ def _ol_col_dot_rows(X, j, R, out):
                 out[0] = col_dot(X, j, R.reshape(R.shape[0]))
                 return
             out[:] = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(*column_bounds(indptr, j)):
                 x = data[k]
                 i = indices[k]
                 for t in range(T):
@@ -203,7 +234,7 @@ def _ol_col_axpy_rows_scaled(X, j, coefs, s, R):
             if T == 1:
                 col_axpy_scaled(X, j, coefs[0], s, R.reshape(R.shape[0]))
                 return
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(*column_bounds(indptr, j)):
                 i = indices[k]
                 x = s[i] * data[k]
                 for t in range(T):
@@ -228,8 +259,8 @@ def _ol_col_pair_dot(X, j, k, s):
         def impl(X, j, k, s):
             # both index lists are sorted: one merge pass
             data, indices, indptr = X
-            p, p_end = indptr[j], indptr[j + 1]
-            q, q_end = indptr[k], indptr[k + 1]
+            p, p_end = column_bounds(indptr, j)
+            q, q_end = column_bounds(indptr, k)
             acc = 0.0
             while p < p_end and q < q_end:
                 ip, iq = indices[p], indices[q]
