@@ -143,16 +143,34 @@ def _ol_col_centred_sq_norm(X, j, s, m):
         def impl(X, j, s, m):
             # implicit zeros contribute s_i m**2: add m**2 sum(s) once and correct the stored rows
             data, indices, indptr = X
-            acc = 0.0
-            s_stored = 0.0
-            for k in range(*column_bounds(indptr, j)):
-                i = indices[k]
-                d = data[k] - m
-                acc += s[i] * d * d
-                s_stored += s[i]
+            acc, s_stored = _gather_centred_sq_sum(data, indices, *column_bounds(indptr, j), s, m)
             s_rest = max(1.0 - s_stored, 0.0)  # s sums to one
             return acc + s_rest * m * m
     return impl
+
+
+@njit(cache=True)
+def _gather_centred_sq_sum(data, indices, start, stop, s, m):
+    """``(sum_k s_i (data[k] - m) ** 2, sum_k s_i)`` with ``i = indices[k]``, ``start <= k < stop``.
+
+    Two independent pairs of running sums, without fastmath (see :func:`_gather_dot`).
+    """
+    acc0 = acc1 = s0 = s1 = 0.0
+    k = start
+    while k + 1 < stop:
+        i0, i1 = indices[k], indices[k + 1]
+        d0, d1 = data[k] - m, data[k + 1] - m
+        acc0 += s[i0] * d0 * d0
+        acc1 += s[i1] * d1 * d1
+        s0 += s[i0]
+        s1 += s[i1]
+        k += 2
+    if k < stop:
+        i0 = indices[k]
+        d0 = data[k] - m
+        acc0 += s[i0] * d0 * d0
+        s0 += s[i0]
+    return acc0 + acc1, s0 + s1
 
 
 @njit(cache=True, fastmath=FASTMATH)
