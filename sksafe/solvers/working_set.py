@@ -285,7 +285,7 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
     """
     problem = geometry.problem
     kind = "cd" if solver == "cd" else "prox_newton"
-    key = ("zero_point", kind, repr(geometry.datafit), unpenalised.tobytes())
+    key = ("zero_point", kind, _datafit_key(geometry.datafit), unpenalised.tobytes())
     cached = problem.cache.get(key)
     if cached is not None:
         coef, intercept, primal, theta, corr = cached
@@ -303,6 +303,20 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
     corr.setflags(write=False)
     problem.cache[key] = (state.w.copy(), state.intercept(), primal, theta, corr)
     return state, primal, theta, corr
+
+
+def _datafit_key(datafit):
+    """A hashable key for a datafit's type and parameters.
+
+    ``repr`` would do, but costs 0.16 ms (scikit-learn's parameter introspection),
+    a tenth of a small fit along a path.
+    """
+    try:
+        key = (type(datafit), tuple(sorted(vars(datafit).items())))
+        hash(key)
+    except TypeError:  # an array parameter, or no ``__dict__``
+        return repr(datafit)
+    return key
 
 
 def primal_value(problem, datafit, penalty, coef, intercept=0.0, solver="auto"):
