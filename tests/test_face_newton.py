@@ -14,7 +14,8 @@ import scipy.sparse as sp
 from sksafe.datafits import Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import duality_gap, solve
-from sksafe.solvers._states import QuadraticCDState, _newton_direction
+from sksafe.solvers._linalg import newton_direction
+from sksafe.solvers._states import QuadraticCDState
 
 
 def linked_markers(n=60, p=150, rho=0.95, seed=0):
@@ -112,11 +113,11 @@ def test_newton_direction_on_a_singular_face():
     hessian = basis @ basis.T  # singular: rank one
     # a gradient in the range: the minimal-norm Newton step, of length 1
     grad = np.array([1.0, 1.0])
-    direction, longest = _newton_direction(hessian, grad)
+    direction, longest = newton_direction(hessian, grad)
     assert longest == 1.0
     np.testing.assert_allclose(hessian @ direction, -grad, atol=1e-12)
     # a gradient with a null-space part: the objective decreases without bound along it
     grad = np.array([1.0, -1.0])
-    direction, longest = _newton_direction(hessian, grad)
+    direction, longest = newton_direction(hessian, grad)
     assert longest == np.inf
     np.testing.assert_allclose(direction, [-1.0, 1.0], atol=1e-12)

@@ -61,6 +61,7 @@ import numpy as np
 
 from ._design import xt_dot
 from ._gram_kernels import gram_cd
+from ._linalg import newton_direction
 
 #: largest working set whose Gram matrix ``X_W^T H X_W`` is built (8 |W|^2 bytes)
 max_gram_size = 3000
@@ -167,7 +168,6 @@ def _face_steps(gram, c, u, a, b, positive, rank):
     (penalised, or ``positive``) reaches zero, which it is set to; the smaller face
     gets the next step, up to ``max_face_steps``.
     """
-    from ._states import _newton_direction  # _states imports this module
 
     face = np.flatnonzero(u)
     for _ in range(max_face_steps):
@@ -177,7 +177,7 @@ def _face_steps(gram, c, u, a, b, positive, rank):
         grad = gram[face] @ u - c[face] + a[face] * np.sign(u_f) + b[face] * u_f
         hessian = gram[np.ix_(face, face)]
         hessian[np.diag_indices_from(hessian)] += b[face]
-        direction, longest = _newton_direction(hessian, grad)
+        direction, longest = newton_direction(hessian, grad)
         if direction is None:
             return
         kinked = ((a[face] > 0.0) | positive) & (u_f * direction < 0.0)

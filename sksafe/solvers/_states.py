@@ -16,9 +16,7 @@ them quickly, and offers the few operations the working-set outer loop of
                            to satisfy the equality constraints, or ``None``
 """
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_value
 from ..penalties.base import as_box
@@ -27,6 +25,7 @@ from ._design import add_columns, centred_sq_norms, xt_dot
 from ._exact_newton import exact_model_applies, exact_newton_step
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
                        quadratic_cd_working_set)
+from ._linalg import newton_direction, single_blas_thread
 
 
 def _basis_t(basis, v):
@@ -43,54 +42,6 @@ def _dense_columns(problem, cols, offsets=None):
     if offsets is not None:
         X_u -= offsets
     return X_u
-
-
-_BLAS_CONTROLLER = []
-
-
-def _single_blas_thread():
-    """Context limiting BLAS/LAPACK to one thread, like the rest of the solver.
-
-    The face Newton steps factorise matrices of a few hundred rows, many times per
-    fit: threads buy little there, and on a busy machine (or under joblib's
-    parallel CV folds) spinning BLAS threads made them ten times slower in a
-    measurement. The controller scans the loaded libraries once, at first use.
-    """
-    if not _BLAS_CONTROLLER:
-        _BLAS_CONTROLLER.append(ThreadpoolController())
-    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def _newton_direction(hessian, grad):
-    """Descent direction of ``q(d) = grad^T d + d^T H d / 2`` for a symmetric positive
-    semi-definite ``H``: the Newton direction ``-H^{-1} grad`` (Cholesky).
-
-    When ``H`` is singular (more free coordinates than samples, duplicated
-    columns) and ``grad`` has a component in its null space, ``q`` decreases
-    linearly, without bound, along minus that component: it is returned, and the
-    caller's step stops where a coordinate reaches zero (what LARS does when the
-    active set outgrows the samples). Otherwise the minimal-norm minimiser
-    ``-H^+ grad``. Returns ``(direction, longest)`` with ``longest`` the length at
-    which ``q`` stops decreasing (1, or ``inf`` along a null direction), or
-    ``(None, 0)`` if rounding leaves no descent direction.
-    """
-    try:
-        factor = scipy.linalg.cho_factor(hessian, check_finite=False)
-        direction = -scipy.linalg.cho_solve(factor, grad, check_finite=False)
-    except scipy.linalg.LinAlgError:
-        eigval, eigvec = scipy.linalg.eigh(hessian, check_finite=False)
-        keep = eigval > 1e-12 * max(eigval[-1], 0.0)
-        basis = eigvec[:, keep]
-        coords = basis.T @ grad
-        null_part = grad - basis @ coords
-        if null_part @ null_part > 1e-20 * (grad @ grad):
-            direction = -null_part
-            if np.all(np.isfinite(direction)) and grad @ direction < 0.0:
-                return direction, np.inf
-        direction = -basis @ (coords / eigval[keep])
-    if not np.all(np.isfinite(direction)) or grad @ direction >= 0.0:
-        return None, 0.0
-    return direction, 1.0
 
 
 class QuadraticCDState:
@@ -183,7 +134,7 @@ class QuadraticCDState:
             remaining -= epochs
             if gap <= tol or remaining <= 0:
                 break
-            with _single_blas_thread():
+            with single_blas_thread():
                 self._face_newton_steps(ws)
         return theta_best
 
@@ -253,7 +204,7 @@ class QuadraticCDState:
             grad = (-(np.asarray(X_f[:, face].T @ theta).ravel()
                       - offsets[face] * theta.sum())
                     + self.a[cols] * np.sign(w) + self.b[cols] * w)
-            direction, longest = _newton_direction(hessian[np.ix_(face, face)], grad)
+            direction, longest = newton_direction(hessian[np.ix_(face, face)], grad)
             if direction is None:
                 return
             length, step = self._longest_step_on_face(cols, w, direction, longest)
@@ -572,7 +523,7 @@ class ProxNewtonState:
         :func:`~sksafe.solvers._exact_newton.exact_model_applies`.
         """
         if exact_model_applies(self, ws, kkt_tol):  # a datafit with a full Hessian (Cox)
-            with _single_blas_thread():
+            with single_blas_thread():
                 return exact_newton_step(self, ws, kkt_tol)
         pb = self.problem
         # The IRLS form weights each sample's gradient by its curvature, so a sample with
