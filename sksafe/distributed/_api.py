@@ -192,7 +192,8 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
         raw_weights = np.concatenate([m[6] for m in moments])
         central = CentralRows(np.concatenate([m[5] for m in moments]), raw_weights,
                               raw_weights / total_weight,
-                              WorkingColumns(n_samples, budget - 3 * 8 * n_samples))
+                              WorkingColumns(n_samples, n_features,
+                                             budget - 3 * 8 * n_samples))
     problem = DistributedProblem(runtime, datafit, n_samples=n_samples, n_features=n_features,
                                  x_mean=x_mean, y_offset=y_offset,
                                  screen_norms=np.sqrt(centred_sq),

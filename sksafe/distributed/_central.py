@@ -16,11 +16,13 @@ whatever the storage of the blocks and never more than
 is assumed to be a machine like the workers. Above the budget the row layout
 falls back to its distributed inner solver.
 """
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..screening.gap_safe import SeparableGeometry
-from ..solvers._problem import make_problem
+from ..solvers._problem import kernel_design, make_problem
 from ..solvers.working_set import _make_state
 
 #: default budget, in bytes, of the working-set columns kept on the driver
@@ -49,29 +51,64 @@ class WorkingColumns:
 
     Dense columns live in one Fortran-ordered array whose capacity doubles as
     columns arrive (fresh memory is slow to touch; solving on a view of it needs
-    no copy), sparse ones in one CSC matrix.
+    no copy), sparse ones in the growing ``data``/``indices``/``indptr`` buffers
+    of one CSC matrix (appending copies the new entries only, never the kept
+    ones). Where each feature is kept is a lookup table of ``n_features``
+    positions, so the membership tests of every outer iteration cost
+    ``O(|W|)``, not a search.
 
     Parameters
     ----------
-    n_samples : int
+    n_samples, n_features : int
     max_bytes : float
         Budget, counted as ``8 n`` bytes per column (dense float64): columns
         outside the current working set are dropped when a new one would not fit.
     """
 
-    def __init__(self, n_samples, max_bytes=np.inf):
-        self.n_samples = n_samples
+    def __init__(self, n_samples, n_features, max_bytes=np.inf):
+        self.n_samples, self.n_features = n_samples, n_features
         self.max_bytes = max_bytes
         self.cols = np.zeros(0, dtype=np.int64)  # global indices, in the order of the matrix
-        self._store = None
-        self._sorted = None  # (argsort of cols, sorted cols), kept until cols change
+        self._at = np.full(n_features, -1, dtype=np.int64)  # position of each kept feature
+        self._dense = None  # (n, capacity) Fortran array
+        self._sparse = None  # [data, indices, indptr] buffers of the CSC store
+        self._nnz = 0
+        self._sorted = True  # every stored column has its row indices sorted
+        self._kernel = None  # (kernel form, matrix) of the kept columns, until they change
+        self._problem = None  # see :meth:`problem`
+        self._version = 0  # bumped when kept columns are dropped (positions change)
+
+    @property
+    def is_sparse(self):
+        return self._sparse is not None
 
     @property
     def matrix(self):
-        """The kept columns, in the order of :attr:`cols` (a view for dense columns)."""
-        if self._store is None:
-            return np.zeros((self.n_samples, 0), order="F")
-        return self._store if sp.issparse(self._store) else self._store[:, :self.cols.size]
+        """The kept columns, in the order of :attr:`cols` (a view: dense, or CSC
+        over the store's buffers)."""
+        return self.kernel()[1]
+
+    def kernel(self):
+        """``(kernel form, matrix)`` of the kept columns (see
+        :func:`sksafe.solvers._problem.kernel_design`), cached until they change."""
+        if self._kernel is None:
+            self._kernel = kernel_design(self._slice(0, self.cols.size))
+        return self._kernel
+
+    def _slice(self, start, stop):
+        """Kept columns ``start:stop`` as a matrix viewing the store (no copy)."""
+        if self._sparse is None:
+            if self._dense is None:
+                return np.zeros((self.n_samples, 0), order="F")
+            return self._dense[:, start:stop]
+        data, indices, indptr = self._sparse
+        first, last = indptr[start], indptr[stop]
+        part = sp.csc_matrix((data[first:last], indices[first:last],
+                              indptr[start:stop + 1] - first),
+                             shape=(self.n_samples, stop - start), copy=False)
+        if self._sorted:
+            part.has_sorted_indices = True  # known: no O(nnz) check
+        return part
 
     def fits(self, n_cols):
         """Whether ``n_cols`` columns fit the budget."""
@@ -80,74 +117,153 @@ class WorkingColumns:
     def bytes_per_column(self):
         """Bytes one more column costs to move: ``8 n`` dense, or 12 per stored entry
         of the columns kept so far (value and row index) when sparse."""
-        if sp.issparse(self._store) and self.cols.size:
-            return max(12.0 * self._store.nnz / self.cols.size, 12.0)
+        if self._sparse is not None and self.cols.size:
+            return max(12.0 * self._nnz / self.cols.size, 12.0)
         return 8.0 * self.n_samples
-
-    def _lookup(self, cols):
-        """``(kept, at)``: which of ``cols`` are kept, and where they would be in the
-        sorted kept columns (one binary search each; the sort is redone only when
-        the kept columns change, not at every query of an outer iteration)."""
-        if self._sorted is None:
-            order = np.argsort(self.cols, kind="stable")
-            self._sorted = (order, self.cols[order])
-        order, ordered = self._sorted
-        at = np.searchsorted(ordered, cols)
-        kept = ordered[np.minimum(at, max(ordered.size - 1, 0))] == cols if ordered.size else (
-            np.zeros(np.shape(cols), dtype=bool))
-        return kept, at
 
     def kept(self, cols):
         """Boolean mask: which of ``cols`` are on the driver."""
-        return self._lookup(cols)[0]
+        return self._at[cols] >= 0
 
     def covers(self, cols):
         return bool(np.all(self.kept(cols)))
 
     def positions(self, cols):
         """Where the (kept) columns ``cols`` are in :attr:`matrix`."""
-        at = self._lookup(cols)[1]
-        return self._sorted[0][at] if at.size else np.zeros(0, dtype=np.int64)
+        return self._at[cols]
 
     def missing(self, ws):
         """The columns of ``ws`` not on the driver yet (sorted), making room for them."""
         ws = np.unique(ws)
         new = ws[~self.kept(ws)]
         if new.size and not self.fits(self.cols.size + new.size):
-            keep = np.flatnonzero(np.isin(self.cols, ws))
-            if sp.issparse(self._store):
-                self._store = self._store[:, keep]
-            elif self._store is not None:
-                self._store[:, :keep.size] = self._store[:, keep]
-            self.cols = self.cols[keep]
-            self._sorted = None
+            keep = np.sort(self.positions(ws[self.kept(ws)]))
+            if self._sparse is not None:
+                matrix = self.matrix[:, keep]
+                self._sparse, self._nnz = None, 0
+                self._append_sparse(matrix, 0, keep.size)
+            elif self._dense is not None:
+                self._dense[:, :keep.size] = self._dense[:, keep]
+            self._set_cols(self.cols[keep])
+            self._version += 1
         return new
 
     def add(self, cols, matrix):
         """Append the columns ``cols`` (``matrix``: ``n x len(cols)``, dense or sparse)."""
+        self.add_rows(cols, [matrix])
+
+    def add_rows(self, cols, parts):
+        """Append the columns ``cols`` from their rows in blocks: ``parts`` are the
+        ``n_k x len(cols)`` pieces of consecutive row blocks, in row order (all dense
+        or all sparse): dense ones are written straight into the store, sparse ones
+        stacked and appended to its buffers."""
         cols = np.asarray(cols, dtype=np.int64)
-        if sp.issparse(matrix):
-            matrix = sp.csc_matrix(matrix, dtype=np.float64)
-            self._store = matrix if self._store is None else sp.hstack([self._store, matrix],
-                                                                       format="csc")
-        else:
-            size, need = self.cols.size, self.cols.size + cols.size
-            capacity = 0 if self._store is None else self._store.shape[1]
-            if need > capacity:
-                most = self.max_bytes / (8.0 * self.n_samples)
-                grown = np.empty((self.n_samples, int(max(need, min(2 * capacity, most)))),
-                                 order="F")
-                if size:
-                    grown[:, :size] = self._store[:, :size]
-                self._store = grown
-            self._store[:, size:need] = matrix
-        self.cols = np.concatenate([self.cols, cols])
-        self._sorted = None
+        self._append(parts, self.cols.size, cols.size)
+        self._set_cols(np.concatenate([self.cols, cols]))
+
+    def _set_cols(self, cols):
+        self._at[self.cols] = -1
+        self.cols = cols
+        self._at[cols] = np.arange(cols.size)
+        self._kernel = None
+
+    def _append(self, parts, size, n_new):
+        if sp.issparse(parts[0]):
+            # the row pieces of each column one after the other: SciPy's compiled stacking
+            block = parts[0] if len(parts) == 1 else sp.vstack(parts, format="csc")
+            self._append_sparse(sp.csc_matrix(block, dtype=np.float64), size, n_new)
+            return
+        need = size + n_new
+        capacity = 0 if self._dense is None else self._dense.shape[1]
+        if need > capacity:
+            most = self.max_bytes / (8.0 * self.n_samples)
+            grown = np.empty((self.n_samples, int(max(need, min(2 * capacity, most)))),
+                             order="F")
+            if size:
+                grown[:, :size] = self._dense[:, :size]
+            self._dense = grown
+        row = 0
+        for part in parts:
+            self._dense[row:row + part.shape[0], size:need] = part
+            row += part.shape[0]
+
+    def _append_sparse(self, block, size, n_new):
+        """Copy the entries of the CSC ``block`` (``n_new`` columns) after the first
+        ``size`` kept columns."""
+        start = self._nnz
+        total = start + block.nnz
+        self._reserve(total, size, size + n_new)
+        data, indices, indptr = self._sparse
+        first = block.indptr[0]
+        data[start:total] = block.data[first:first + block.nnz]
+        indices[start:total] = block.indices[first:first + block.nnz]
+        indptr[size + 1:size + n_new + 1] = start + (block.indptr[1:] - first)
+        self._sorted &= bool(block.has_sorted_indices)
+        self._nnz = total
+
+    def _reserve(self, nnz, size, n_cols):
+        """Room in the sparse buffers for ``nnz`` entries and ``n_cols`` columns, the
+        first ``size`` of them kept (capacities double, only the kept part is copied;
+        64-bit indices only past what 32 bits hold)."""
+        index = np.int32 if max(nnz, self.n_samples) < np.iinfo(np.int32).max else np.int64
+        if self._sparse is None:
+            self._sparse = [np.empty(0), np.empty(0, dtype=index), np.zeros(1, dtype=index)]
+        data, indices, indptr = self._sparse
+        if data.size < nnz or indices.dtype != index:
+            data = _grown(data, self._nnz, max(nnz, 2 * data.size), data.dtype)
+            indices = _grown(indices, self._nnz, data.size, index)
+        if indptr.size < n_cols + 1 or indptr.dtype != index:
+            indptr = _grown(indptr, size + 1, max(n_cols + 1, 2 * indptr.size), index)
+        self._sparse = [data, indices, indptr]
 
     def design(self, cols):
         """``X[:, cols]`` (a Fortran-ordered dense copy, or CSC) from the kept columns."""
         part = self.matrix[:, self.positions(cols)]
         return sp.csc_matrix(part) if sp.issparse(part) else np.asfortranarray(part)
+
+    def problem(self, y, sample_weight, datafit, fit_intercept, cols=None):
+        """:func:`~sksafe.solvers._problem.make_problem` on every kept column, or on
+        the kept columns ``cols`` (:meth:`design`, in that order), whose per-column
+        statistics (means, norms) are computed once per column: only for the
+        columns added since the last call (the target, the weights, the datafit and
+        ``fit_intercept`` must be those of the last call)."""
+        m = self.cols.size
+        cached = self._problem
+        if cached is None or cached[0] != self._version:
+            base = make_problem(self._slice(0, m), y, sample_weight, datafit, fit_intercept)
+        else:
+            base = cached[2]
+            if cached[1] < m:
+                new = make_problem(self._slice(cached[1], m), y, sample_weight, datafit,
+                                   fit_intercept)
+                base = _with_columns(base, lambda name: np.concatenate(
+                    [getattr(base, name), getattr(new, name)]))
+        self._problem = (self._version, m, base)
+        if cols is None:
+            kernel_X, matrix = self.kernel()
+        else:
+            at = self.positions(cols)
+            base = _with_columns(base, lambda name: getattr(base, name)[at])
+            kernel_X, matrix = kernel_design(self.design(cols))
+        # a fresh cache: what it memoises (correlations) belongs to these columns only
+        return replace(base, X=kernel_X, X_matrix=matrix, cache={})
+
+
+def _grown(buffer, used, size, dtype):
+    """A buffer of ``size`` entries starting with the first ``used`` of ``buffer``
+    (the rest left uninitialised: fresh memory is only touched where written)."""
+    out = np.empty(size, dtype=dtype)
+    out[:used] = buffer[:used]
+    return out
+
+
+def _with_columns(problem, column):
+    """``problem`` with each per-column statistic ``name`` replaced by ``column(name)``."""
+    joined = {name: column(name) for name in ("x_mean", "curvatures", "screen_norms")}
+    # centring by the means: the offsets are the means (as make_problem has it)
+    joined["x_offset"] = (joined["x_mean"] if problem.x_offset is problem.x_mean
+                          else np.zeros(joined["x_mean"].shape[0]))
+    return replace(problem, **joined)
 
 
 def local_state(design, y, sample_weight, datafit, a, b, positive, fit_intercept, solver, coef,
@@ -161,6 +277,11 @@ def local_state(design, y, sample_weight, datafit, a, b, positive, fit_intercept
     problem = make_problem(design, y, sample_weight, datafit, fit_intercept)
     no_unpenalised = np.zeros(0, dtype=np.int64)
     geometry = SeparableGeometry(problem, datafit, a, b, positive, no_unpenalised)
-    state = _make_state(solver, problem, datafit, a, b, positive, no_unpenalised, coef,
-                        intercept)
-    return geometry, state
+    return geometry, state_on(problem, datafit, a, b, positive, solver, coef, intercept)
+
+
+def state_on(problem, datafit, a, b, positive, solver, coef, intercept):
+    """The single-machine solver state on a built ``problem`` (arguments as
+    :func:`local_state`), every feature penalised."""
+    return _make_state(solver, problem, datafit, a, b, positive, np.zeros(0, dtype=np.int64),
+                       coef, intercept)

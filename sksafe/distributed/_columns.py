@@ -222,7 +222,7 @@ class ColumnBlockSolver:
         self.lower, self.upper = as_box(self.positive, self.n_features)
         self.states = None
         # the working-set columns seen so far, within the driver's byte budget
-        self.columns = WorkingColumns(y.shape[0], central_max_bytes)
+        self.columns = WorkingColumns(y.shape[0], self.n_features, central_max_bytes)
 
     def _blocks_of(self, cols):
         """Split sorted global indices by block: ``[(k, local indices)]``."""

@@ -44,11 +44,10 @@ from ..datafits.base import zero_sum_factors
 from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
 from ..screening.gap_safe import SeparableGeometry
 from ..solvers._gram_kernels import gram_cd
-from ..solvers._problem import kernel_design
 from ..solvers._states import CURVATURE_FLOOR, ProxNewtonState
 from ..solvers.working_set import NOT_SCREENED, _outer_loop, certify
 from . import _tasks
-from ._central import local_state
+from ._central import state_on
 
 #: step sizes of one line-search round (the single-machine search tries 1, 1/2, ...)
 LINE_SEARCH_BATCH = 4
@@ -69,11 +68,6 @@ def _sum_in_order(parts):
     for part in parts[1:]:
         total = total + part
     return total
-
-
-def _stack_rows(parts):
-    """The blocks' rows of some columns, stacked in block order (CSC when sparse)."""
-    return sp.vstack(parts, format="csc") if sp.issparse(parts[0]) else np.vstack(parts)
 
 
 def _dense(gram):
@@ -99,10 +93,16 @@ class CentralRows:
     def block(self):
         """All rows of the kept columns as one :class:`~sksafe.distributed._tasks.RowBlock`,
         for the block tasks to run on the driver (column ``i`` of it is
-        ``columns.cols[i]``; no copy of dense columns)."""
-        kernel_X, matrix = kernel_design(self.columns.matrix)
+        ``columns.cols[i]``; no copy of the columns)."""
+        kernel_X, matrix = self.columns.kernel()
         return _tasks.RowBlock(index=-1, X=kernel_X, X_matrix=matrix, y=self.y,
                                sample_weight=self.sample_weight, s=self.s)
+
+    def problem(self, datafit, fit_intercept, cols=None):
+        """The single-machine problem on every kept column, or on the kept columns
+        ``cols`` (column statistics computed once per column:
+        :meth:`WorkingColumns.problem`)."""
+        return self.columns.problem(self.y, self.sample_weight, datafit, fit_intercept, cols)
 
 
 class DistributedProblem:
@@ -171,7 +171,7 @@ class DistributedProblem:
                                     kind="correlations", n_units=need.size,
                                     n_columns=fetch.size)
                 if fetch.size:
-                    self.central.columns.add(fetch, _stack_rows([p[4] for p in parts]))
+                    self.central.columns.add_rows(fetch, [p[4] for p in parts])
             else:
                 points = candidate.points()
                 parts = runtime.run(lambda: [runtime.submit(_tasks.block_correlations, k,
@@ -529,7 +529,9 @@ class DistributedState:
         return self._prox_newton_subproblem(ws, tol, budget)
 
     def _check_support(self, ws):
-        if np.any(self.w[np.setdiff1d(np.flatnonzero(self.w), ws)]):
+        outside = self.w.copy()
+        outside[ws] = 0.0
+        if np.any(outside):
             raise RuntimeError("a non-zero coefficient is outside the working set")
 
     def _central_subproblem(self, ws, tol, budget):
@@ -538,9 +540,12 @@ class DistributedState:
         New columns come in one round (``"columns"`` in the ledger: each block sends
         its rows of them); the state is the single-machine one
         (:class:`~sksafe.solvers._states.QuadraticCDState` or
-        :class:`~sksafe.solvers._states.ProxNewtonState`) on the working set, run by
-        its own ``solve_subproblem`` exactly as on one machine. Its adaptive Newton
-        model budget carries over from one outer iteration to the next.
+        :class:`~sksafe.solvers._states.ProxNewtonState`) run over the working set
+        by its own ``solve_subproblem`` exactly as on one machine. Its problem's
+        column statistics are computed once per column as columns arrive
+        (:meth:`WorkingColumns.problem`), not rebuilt over the working set at every
+        outer iteration. Its adaptive Newton model budget carries over from one
+        outer iteration to the next.
         """
         pb, runtime = self.problem, self.problem.runtime
         columns = pb.central.columns
@@ -549,19 +554,18 @@ class DistributedState:
         if new.size:
             parts = runtime.map(_tasks.fetch_columns, new, kind="columns", ws_size=ws.size,
                                 n_columns=new.size)
-            columns.add(new, _stack_rows(parts))
-        # dense: the problem on every kept column (a view, no copy), solved over the
-        # working set: kept columns outside it are zero and stay so. Sparse: on the
-        # working set's columns only (a copy of their entries, while setting up a problem
-        # on every kept column costs a pass over all of them, guessed ones included)
-        if sp.issparse(columns.matrix):
-            kept, design, where = ws, columns.design(ws), np.arange(ws.size)
-        else:
-            kept, design, where = columns.cols, columns.matrix, columns.positions(ws)
+            columns.add_rows(new, parts)
+        # dense: the problem on every kept column (a view of the store, no copy), solved
+        # over the working set: kept columns outside it are zero and stay so. Sparse: on
+        # a copy of the working set's columns (O(its entries)), so that the numbers do not
+        # depend on which other columns happen to be kept (guessed ones included)
+        kept = ws if columns.is_sparse else columns.cols
+        where = np.arange(ws.size) if columns.is_sparse else columns.positions(ws)
         solver = "cd" if pb.centre else "prox_newton"
-        _, state = local_state(design, pb.central.y, pb.central.sample_weight,
-                               pb.datafit, self.a[kept], self.b[kept], self.positive,
-                               pb.fit_intercept, solver, self.w[kept], self.intercept())
+        state = state_on(pb.central.problem(pb.datafit, pb.fit_intercept,
+                                            ws if columns.is_sparse else None),
+                         pb.datafit, self.a[kept], self.b[kept], self.positive, solver,
+                         self.w[kept], self.intercept())
         if solver == "prox_newton":
             state.model_epochs = self.model_epochs
         state.solve_subproblem(where, tol, budget)
