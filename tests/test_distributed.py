@@ -179,7 +179,7 @@ def test_working_set_columns_travel_once(client, monkeypatch):
     single = solve(X, y, Logistic(), L1(0.02), tol=1e-10)
     _assert_same_coef(result, single, L1(0.02))
     rounds = result.communication.rounds
-    assert {r["kind"] for r in rounds} == {"actors", "setup", "correlations", "columns"}
+    assert {r["kind"] for r in rounds} == {"setup", "correlations", "columns"}
     fetched = np.concatenate(requested)
     assert np.unique(fetched).size == fetched.size  # no column twice
     assert np.all(np.isin(np.flatnonzero(result.coef), fetched))
@@ -190,8 +190,8 @@ def test_working_set_columns_travel_once(client, monkeypatch):
         message = 2 * (r["n_units"] + 3) if r["kind"] == "correlations" else 0
         if r["kind"] in ("correlations", "columns"):
             assert r["floats_received"] == message + X.shape[0] * r["n_columns"]
-    # the actors, two setup rounds, the certificate (the last gap's correlations reused)
-    assert len(rounds) <= 4 + 2 * result.n_iter
+    # two setup rounds, the certificate (the last gap's correlations reused)
+    assert len(rounds) <= 3 + 2 * result.n_iter
     with pytest.raises(ValueError, match="central_max_bytes"):
         solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), central_max_bytes=-1)
 
@@ -303,12 +303,11 @@ def test_no_block_moves_between_workers(client):
     assert sum(client.run(incoming).values()) == fetches
 
 
-def test_fit_lets_go_of_its_blocks_and_actors(client):
+def test_fit_lets_go_of_its_blocks(client):
     """At the end of a fit its prepared blocks are released at once, not when the
     driver's garbage collector gets to the fit's reference cycles: only the dual point
-    handed back (one vector per block) stays in the workers' memory. The actors go
-    with distributed's actor handles, which sit in reference cycles of their own (the
-    closures of their method calls): at the next collection."""
+    handed back (one vector per block) stays in the workers' memory, and the direct
+    rounds left nothing behind on the workers."""
     import gc
 
     X, y = _problem("quadratic", n=120, p=200, seed=24)
@@ -333,14 +332,13 @@ def test_fit_lets_go_of_its_blocks_and_actors(client):
     gc.disable()
     try:
         result = solve_distributed(Xd, y, Quadratic(), L1(0.05), tol=1e-8)
-        assert any(r["kind"] == "actors" for r in result.communication.rounds)
-        # the dual point's two vectors, and the actors until the collection below
-        assert wait_for(lambda: all("dual_vector" in k or "server" in k for k in fit_keys()))
+        assert {r["kind"] for r in result.communication.rounds} == {"setup", "correlations",
+                                                                      "columns"}
+        # the dual point's two vectors, nothing else, without a collection
+        assert wait_for(lambda: all("dual_vector" in k for k in fit_keys()))
+        assert len(fit_keys()) == 2
     finally:
         gc.enable()
-    gc.collect()
-    assert wait_for(lambda: all("dual_vector" in k for k in fit_keys()))
-    assert len(fit_keys()) == 2
     assert result.dual_point.compute().shape == (120,)
 
 
@@ -487,9 +485,6 @@ def test_worker_killed_mid_fit_gives_the_same_result(monkeypatch, layout):
     assert state["killed"] is not None
     recoveries = result.communication.recoveries
     assert recoveries and state["killed"] in recoveries[0]["lost_workers"]
-    if layout == "rows":  # the lost worker's actor is gone: new actors for the blocks
-        kinds = [r["kind"] for r in result.communication.rounds]
-        assert kinds.count("actors") == 2
     np.testing.assert_array_equal(result.coef, reference.coef)
     assert result.intercept == reference.intercept
 
@@ -748,7 +743,7 @@ def test_ledger_matches_the_transfer_counters_of_distributed(client, monkeypatch
     """What the ledger says the driver gathered is what the workers served (sizeof-based
     counters of distributed); nothing else left the workers: no block moved.
 
-    Rounds of tasks are checked against the counters; direct rounds (actors, which
+    Rounds of tasks are checked against the counters; direct rounds (which
     distributed does not count) must record the same bytes as the same rounds made
     of tasks, and leave the transfer counters alone."""
     X, y = _problem("quadratic", n=200, p=800, seed=19)
@@ -769,7 +764,7 @@ def test_ledger_matches_the_transfer_counters_of_distributed(client, monkeypatch
         assert abs(served - ledger.bytes_received) <= 0.05 * ledger.bytes_received
         assert ledger.bytes_sent > 0 and len(ledger.rounds) == ledger.n_rounds
         direct, served_direct = fit(datafit, target, direct=True)
-        rounds = [r for r in direct.rounds if r["kind"] != "actors"]
+        rounds = direct.rounds
         assert [r["kind"] for r in rounds] == [r["kind"] for r in ledger.rounds]
         assert ([r["floats_received"] for r in rounds]
                 == [r["floats_received"] for r in ledger.rounds])

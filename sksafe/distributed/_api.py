@@ -70,7 +70,8 @@ def _check_blocks(X, y, sample_weight, layout="auto"):
 
     Returns ``(X, y, sample_weight, layout)``. Row blocks: ``X`` has one column
     chunk (column chunks are merged with a warning) and ``y`` and the weights are
-    dask arrays chunked like its rows. Column blocks: ``X`` has one row chunk (row
+    dask arrays chunked like its rows, or NumPy vectors (sliced per block when the
+    blocks are prepared). Column blocks: ``X`` has one row chunk (row
     chunks are merged with a warning) and ``y`` and the weights are NumPy vectors
     on the driver. ``layout="auto"`` takes columns when ``X`` is chunked along the
     features only, rows otherwise.
@@ -124,7 +125,7 @@ def _check_blocks(X, y, sample_weight, layout="auto"):
             raise ValueError(f"{name} must be 1-D, got shape {v.shape}.")
         if v.shape[0] != X.shape[0]:
             raise ValueError(f"{name} has {v.shape[0]} rows, X has {X.shape[0]}.")
-        return v if layout == "columns" else da.from_array(v, chunks=(row_chunks,))
+        return v
 
     y, sample_weight = like_rows(y, "y"), like_rows(sample_weight, "sample_weight")
     if layout == "columns":
@@ -139,6 +140,18 @@ def _check_blocks(X, y, sample_weight, layout="auto"):
     return X, y, sample_weight, layout
 
 
+def _row_parts(v, row_chunks):
+    """The per-block pieces of a row vector: its chunks (a dask array chunked like the
+    rows), or slices of a NumPy vector, which travel inside the blocks' tasks (no
+    task of their own to run first, and no transfer to the block's worker)."""
+    if v is None:
+        return [None] * len(row_chunks)
+    if isinstance(v, np.ndarray):
+        bounds = np.cumsum((0, *row_chunks))
+        return [v[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    return v.to_delayed().ravel()
+
+
 def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_retries, timeout,
                   central_max_bytes=None):
     """Prepare the blocks on the workers and reduce the global statistics of the problem.
@@ -148,16 +161,15 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     sets: see :mod:`sksafe.distributed._central`) in one round; with an
     intercept a second round for the weighted squared column norms, raw and
     centred at the global means (two passes: no cancellation), without one the
-    raw norms come with the moments. The first round runs as tasks while the
-    blocks' actors are made, later ones are direct
-    (:meth:`~sksafe.distributed._runtime.BlockRuntime.map`).
+    raw norms come with the moments. Both are direct rounds
+    (:meth:`~sksafe.distributed._runtime.BlockRuntime.map`) once the blocks are
+    computed and located.
     """
     import dask
 
     x_parts = X.to_delayed().ravel()
-    y_parts = y.to_delayed().ravel()
-    w_parts = (sample_weight.to_delayed().ravel() if sample_weight is not None
-               else [None] * len(x_parts))
+    y_parts = _row_parts(y, X.chunks[0])
+    w_parts = _row_parts(sample_weight, X.chunks[0])
     prepare = dask.delayed(_tasks.prepare_block, pure=True)
     blocks = client.compute([prepare(xp, yp, wp, datafit, k)
                              for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))])

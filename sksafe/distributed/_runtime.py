@@ -21,16 +21,21 @@ even when the tasks do nothing: the scheduler materialises and orders every
 graph update in a thread, and the client batches its messages to the scheduler
 10 ms apart, so a fit made of short rounds spends most of its time there. A
 round that applies one function to every block with the same arguments
-(:meth:`BlockRuntime.map`) therefore goes straight to the workers instead: one
-:class:`~sksafe.distributed._tasks.BlockServer` actor per block, created on the
-block's worker from the block's future (so it holds the very same object, no
-copy, no transfer), runs ``func(block, *args)`` in the worker's actor thread
-and answers the driver directly (about 3 ms a round; see distributed's
-documentation on actors). Actors are not recomputed by the scheduler; a lost
-one is replaced: the round fails with a connection error, the blocks are
-located again (recomputed from their lineage if needed), new actors are made
-for them and the round is replayed, exactly as a round of tasks. Rounds that
-chain per-block results (a dual point reused by several rounds) stay tasks.
+(:meth:`BlockRuntime.map`) therefore goes straight to the workers instead: the
+driver registers a worker plugin (:class:`~sksafe.distributed._service.BlockService`,
+idempotent), which adds one operation to each worker's server; a direct round
+sends ``func`` and its arguments to the worker holding each block, which finds
+the block in its memory by the key of its task (the very same object, no copy,
+no transfer), runs ``func(block, *args)`` and answers the driver directly (about
+1.5-2 ms a round here, against 2-3 ms through one Dask actor per block, whose
+calls the scheduler relays and whose creation was a round of its own in every
+fit). Nothing is created per fit on the workers: the blocks stay tasks whose
+lifetime and recomputation the scheduler manages. When a worker is lost, the
+round fails with a connection error, or answers that the block is not there
+(it was recomputed elsewhere): the blocks are located again (recomputed from
+their lineage if needed) and the round is replayed, exactly as a round of
+tasks. Rounds that chain per-block results (a dual point reused by several
+rounds) stay tasks.
 """
 import time
 import uuid
@@ -41,13 +46,28 @@ from dask.sizeof import sizeof
 #: errors of the cluster (not of the computation) after which a round is replayed
 _INFRASTRUCTURE_ERRORS = ("KilledWorker", "CommClosedError", "CancelledError",
                           "FutureCancelledError", "TimeoutError", "StreamClosedError")
-#: what distributed raises when an actor's worker is gone (a plain ``OSError`` when it
-#: cannot be reached, this ``RuntimeError`` once the scheduler has declared it lost)
-_LOST_ACTOR = "Worker holding Actor was lost"
+
+
+#: longest wait, in seconds, for the scheduler to notice a worker that a direct round
+#: could not reach (its connection closes when the process dies: milliseconds)
+LOSS_NOTICE_SECONDS = 10.0
+
+
+class BlockMoved(LookupError):
+    """A direct round found no block under its key on the worker it asked (the block
+    was recomputed elsewhere after a failure): the blocks are located again."""
+
+
+class WorkerUnreachable(OSError):
+    """A direct round could not reach the worker at :attr:`address`."""
+
+    def __init__(self, address):
+        super().__init__(f"the worker {address} cannot be reached")
+        self.address = address
 
 
 def _is_infrastructure_error(error, direct=False):
-    if direct and (isinstance(error, OSError) or _LOST_ACTOR in str(error)):
+    if direct and isinstance(error, (OSError, BlockMoved)):
         return True
     return any(cls.__name__ in _INFRASTRUCTURE_ERRORS for cls in type(error).__mro__)
 
@@ -109,16 +129,37 @@ def _count_floats(result):
 
 
 class _DirectRound:
-    """The actor calls of one direct round, made and awaited on the client's event loop
-    in one go: the driver's thread wakes that loop once per round, not once per call
-    and per result (each wake-up is a hand-over of the GIL between the two threads)."""
+    """The calls of one direct round (see the module), made at once and awaited together
+    on the client's event loop: the driver's thread wakes that loop once per round."""
 
-    def __init__(self, actors, func, args, transforms):
-        self.actors, self.func, self.args, self.transforms = actors, func, args, transforms
+    def __init__(self, client, calls, func, args, transforms):
+        self.client = client
+        self.calls = calls  # [(worker address, block key)] in block order
+        self.func, self.args, self.transforms = func, args, transforms
+
+    async def _call(self, address, key):
+        from distributed.protocol import to_serialize
+
+        from ._service import HANDLER
+
+        call = getattr(self.client.rpc(address), HANDLER)
+        try:
+            reply = await call(key=to_serialize(key), func=to_serialize(self.func),
+                               args=to_serialize(self.args),
+                               transforms=to_serialize(self.transforms))
+        except OSError as error:  # distributed's comm errors included
+            raise WorkerUnreachable(address) from error
+        if reply["status"] == "missing":
+            raise BlockMoved(f"no block {key!r} on {address}")
+        if reply["status"] == "error":
+            raise reply["exception"]
+        return reply["result"]
 
     async def run(self):
-        calls = [actor.apply(self.func, self.args, self.transforms) for actor in self.actors]
-        return [await call for call in calls]
+        import asyncio
+
+        return list(await asyncio.gather(*[self._call(address, key)
+                                           for address, key in self.calls]))
 
 
 class BlockRuntime:
@@ -135,24 +176,24 @@ class BlockRuntime:
         Seconds a round may take before it counts as failed (every wait is bounded).
     """
 
-    #: whether :meth:`map` rounds go to the blocks' actors (``False``: tasks, as every
-    #: other round; the solver's numbers are the same either way)
+    #: whether :meth:`map` rounds go straight to the blocks' workers (``False``: tasks,
+    #: as every other round; the solver's numbers are the same either way)
     direct = True
 
     def __init__(self, client, blocks, *, max_retries=3, timeout=600.0):
         self.client = client
         self.blocks = list(blocks)
+        # the blocks as given and the transforms applied since (see :meth:`transform`):
+        # direct rounds name the former and the workers apply the latter themselves
+        self._base_blocks = list(blocks)
+        self._transforms = ()
         self.max_retries = max_retries
         self.timeout = timeout
         self.ledger = CommunicationLedger()
         self.generation = 0  # bumped by every recovery: cached per-block futures are stale
         self.owners = self._locate()
         self._pending_bytes = 0
-        # the blocks as given and the transforms applied since (see :meth:`transform`):
-        # the actors hold the former and apply the latter themselves
-        self._base_blocks = list(blocks)
-        self._transforms = ()
-        self._server_futures = self._servers = None  # the actors (see :meth:`_actors`)
+        self._service = False  # whether this fit registered the workers' plugin
 
     @property
     def n_blocks(self):
@@ -162,14 +203,19 @@ class BlockRuntime:
         return set(self.client.scheduler_info(n_workers=-1)["workers"])
 
     def _locate(self):
-        """The worker holding each block (blocks still being computed are waited for)."""
+        """The worker holding each block, as given (the direct rounds name those);
+        blocks still being computed, and their transforms, are waited for, and a
+        block whose computation failed raises what it raised (bad input)."""
         from distributed import wait
 
-        wait(self.blocks, timeout=self.timeout)
-        who_has = self.client.who_has(self.blocks)
+        wait(self.blocks + self._base_blocks, timeout=self.timeout)
+        for future in self._base_blocks + self.blocks:
+            if future.status in ("error", "cancelled"):
+                future.result()
+        who_has = self.client.who_has(self._base_blocks)
         live = sorted(self._live_workers())
         owners = []
-        for k, future in enumerate(self.blocks):
+        for k, future in enumerate(self._base_blocks):
             holders = sorted(who_has.get(future.key, ()))
             owners.append(holders[0] if holders else live[k % len(live)])
         return owners
@@ -181,35 +227,28 @@ class BlockRuntime:
                                   f"{uuid.uuid4().hex}-{k}", workers=[self.owners[k]],
                                   allow_other_workers=True, pure=False)
 
-    def _actors(self):
-        """One :class:`~sksafe.distributed._tasks.BlockServer` actor per block, on its
-        worker; ``None`` at the first call, which only submits them (they are made
-        while that round runs as tasks)."""
-        from ._tasks import BlockServer
+    def _register_service(self):
+        """Install :class:`~sksafe.distributed._service.BlockService` on the workers
+        (idempotent: a call to the scheduler when it is already there, as on the
+        fits after the first on a cluster), once per fit."""
+        if not self._service:
+            from ._service import BlockService
 
-        if self._server_futures is None:
-            self._server_futures = [
-                self.client.submit(BlockServer, block, actor=True,
-                                   key=f"sksafe-server-{uuid.uuid4().hex}-{k}",
-                                   workers=[self.owners[k]], allow_other_workers=True)
-                for k, block in enumerate(self._base_blocks)]
-            return None
-        if self._servers is None:
-            # a round of its own in the ledger (kind "actors"), once per set of blocks
-            self._servers = self.gather(self._server_futures, "actors")
-        return self._servers
+            self.client.register_plugin(BlockService())
+            self._service = True
 
     def map(self, func, *args, kind, **meta):
         """One round of ``func(block, *args)`` on every block (same arguments for all);
-        the results in block order. Direct to the blocks' actors (see the module)
-        unless :attr:`direct` is off; the first round runs as tasks while the actors
-        are made."""
+        the results in block order. Straight to the blocks' workers (see the module)
+        unless :attr:`direct` is off."""
         def build():
-            actors = self._actors() if self.direct else None
-            if actors is None:
+            if not self.direct:
                 return [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
+            self._register_service()
             self._pending_bytes += self.n_blocks * sizeof((args, self._transforms))
-            return _DirectRound(actors, func, args, self._transforms)
+            return _DirectRound(self.client, [(owner, block.key) for owner, block
+                                              in zip(self.owners, self._base_blocks)],
+                                func, args, self._transforms)
 
         return self.run(build, kind, **meta)
 
@@ -247,7 +286,7 @@ class BlockRuntime:
         self.ledger.rounds.append(entry)
         if self._are_tasks(futures):
             # a task may have run elsewhere than planned (a lost block recomputed): look
-            # for lost workers; an actor that answered is alive where it was made
+            # for lost workers; a direct round found every block where it was
             self._check_owners()
         return results
 
@@ -260,54 +299,63 @@ class BlockRuntime:
     def _recover(self, lost):
         previous = list(self.owners)
         self.owners = self._locate()
-        # the actors of lost workers are gone: new ones for all blocks
-        self._server_futures = self._servers = None
         self.generation += 1
         self.ledger.recoveries.append({
             "round": self.ledger.n_rounds, "lost_workers": lost,
             "moved_blocks": [k for k in range(self.n_blocks) if previous[k] != self.owners[k]]})
 
     def run(self, build, kind, **meta):
-        """One round: ``build()`` submits the tasks (or actor calls) and returns their futures.
+        """One round: ``build()`` submits the tasks (or makes a direct round) and returns
+        their futures.
 
         Failures of the cluster are recovered from by replaying ``build`` (which
         must only depend on the driver's state) up to ``max_retries`` times.
         """
         for attempt in range(self.max_retries + 1):
+            futures = None
             try:
-                return self.gather(build(), kind, **meta)
+                futures = build()
+                return self.gather(futures, kind, **meta)
             except Exception as error:  # noqa: BLE001 - re-raised unless the cluster failed
-                if (not _is_infrastructure_error(error, direct=self._servers is not None)
+                direct = isinstance(futures, _DirectRound)
+                if (not _is_infrastructure_error(error, direct=direct)
                         or attempt == self.max_retries):
                     raise
                 self._pending_bytes = 0
+                if isinstance(error, WorkerUnreachable):
+                    self._await_notice(error.address)
                 live = self._live_workers()
                 if not live:
                     raise
                 self._recover(sorted(set(self.owners) - live))
 
+    def _await_notice(self, address):
+        """Wait (bounded) until the scheduler too has removed the worker a direct round
+        could not reach, so that the blocks are located after it did (and the loss is
+        recorded); a worker still listed after :data:`LOSS_NOTICE_SECONDS` is asked again."""
+        deadline = time.monotonic() + min(self.timeout, LOSS_NOTICE_SECONDS)
+        while address in self._live_workers() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def transform(self, func, *args):
         """Replace every block by ``func(block, *args)``, where it lives.
 
         The new block futures are tasks (their lineage recomputes them after a
-        failure); the actors keep the original block and apply the same chain of
-        transforms themselves, so no new actor is needed.
+        failure); direct rounds name the original block and the workers apply the
+        same chain of transforms themselves (it must be cheap: O(rows)).
         """
         self.blocks = [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
         self._pending_bytes = 0  # no round: the next one needs these blocks anyway
         self._transforms += ((func, args),)
 
     def close(self):
-        """Let go of the blocks and their actors at the end of a fit: the workers free
-        the blocks now rather than when the driver's garbage collector breaks the
-        fit's reference cycles (futures handed to the user keep what they depend on;
-        the actors, and the block objects they hold, go with distributed's actor
-        handles at the driver's next collection). No round can run afterwards."""
-        self._server_futures = self._servers = None
+        """Let go of the blocks at the end of a fit: the workers free them now rather
+        than when the driver's garbage collector breaks the fit's reference cycles
+        (futures handed to the user keep what they depend on). No round can run
+        afterwards."""
         self.blocks, self._base_blocks = [], []
 
     def replace_blocks(self, blocks):
-        """Swap in new block futures living on the same workers (new actors if needed)."""
+        """Swap in new block futures living on the same workers."""
         self.blocks = self._base_blocks = list(blocks)
         self._transforms = ()
-        self._server_futures = self._servers = None

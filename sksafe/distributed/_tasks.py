@@ -293,29 +293,3 @@ def fetch_columns(block, cols):
 def block_dual_vector(point, factors, scale):
     """The block's rows of the dual point ``scale * theta`` (to hand back as a dask array)."""
     return scale * _scaled_theta(point, factors)
-
-
-class BlockServer:
-    """Actor holding one block on its worker, for the direct rounds of
-    :meth:`sksafe.distributed._runtime.BlockRuntime.map`.
-
-    Created by a task that takes the block's future, so it holds the block object
-    of that worker's memory (no copy). Each call names the transforms applied to
-    the blocks since (e.g. :func:`normalise_block`): the transformed block is a
-    cache of a pure function of the block and that chain, so a replacement actor
-    made after a failure answers the same.
-    """
-
-    def __init__(self, block):
-        self.base = block
-        self._chain, self._block = (), block
-
-    def apply(self, func, args, transforms=()):
-        """``func(block, *args)`` on the block after ``transforms``
-        (``((func, args), ...)``, applied in order)."""
-        if transforms != self._chain:
-            block = self.base
-            for transform, transform_args in transforms:
-                block = transform(block, *transform_args)
-            self._chain, self._block = transforms, block
-        return func(self._block, *args)
