@@ -220,6 +220,27 @@ def test_guessed_columns_save_rounds(client, monkeypatch):
             == plain_kinds.count("columns") - kinds.count("columns"))
 
 
+@pytest.mark.parametrize("loss", ["quadratic", "logistic", "poisson"])
+def test_zero_point_comes_with_the_moments_without_intercept(client, loss):
+    """Without an intercept the dual point at ``w = 0`` needs no global statistic: its
+    correlations (hence ``alpha_max`` and the first working set) come with the setup
+    round, with weights, and the fit is the single-machine one."""
+    X, y = _problem(loss, seed=25)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    datafit, penalty = DATAFITS[loss], L1(ALPHA[loss])
+    single = solve(X, y, datafit, penalty, sample_weight=sw, fit_intercept=False, tol=1e-12)
+    result = solve_distributed(_dask(X, (50, 40)), y, datafit, penalty, sample_weight=sw,
+                               fit_intercept=False, tol=1e-12)
+    assert result.alpha_max == pytest.approx(single.alpha_max, rel=1e-12)
+    assert result.primal_zero == pytest.approx(single.primal_zero, rel=1e-12)
+    _assert_same_coef(result, single, penalty)
+    kinds = [r["kind"] for r in result.communication.rounds]
+    assert kinds[:2] == ["setup", "columns"]  # the first working set's columns, at once
+    with_intercept = solve_distributed(_dask(X, (50, 40)), y, datafit, penalty,
+                                       sample_weight=sw, tol=1e-12)
+    assert [r["kind"] for r in with_intercept.communication.rounds][2] == "correlations"
+
+
 def test_sample_weights_and_weighted_l1(client):
     X, y = _problem("quadratic", seed=3)
     rng = np.random.default_rng(1)

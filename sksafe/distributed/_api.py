@@ -161,7 +161,8 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     sets: see :mod:`sksafe.distributed._central`) in one round; with an
     intercept a second round for the weighted squared column norms, raw and
     centred at the global means (two passes: no cancellation), without one the
-    raw norms come with the moments. Both are direct rounds
+    raw norms and the correlations of the dual point at ``w = 0``
+    (:func:`~sksafe.distributed._tasks.block_zero_point`) come with the moments. Both are direct rounds
     (:meth:`~sksafe.distributed._runtime.BlockRuntime.map`) once the blocks are
     computed and located.
     """
@@ -178,8 +179,10 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     budget = central_budget(client, central_max_bytes)
     # target, weights and one column: below that the driver never solves a working set
     samples = 3 * 8 * n_samples <= budget
-    # without an intercept the squared norms need no means: in the same round
-    moments = runtime.map(_tasks.block_moments, samples, not fit_intercept, kind="setup")
+    # without an intercept neither the squared norms nor the dual point at w = 0 need
+    # global statistics: in the same round
+    moments = runtime.map(_tasks.block_moments, samples, not fit_intercept,
+                          None if fit_intercept else datafit, kind="setup")
     total_weight = _sum_in_order([m[1] for m in moments])
     if not total_weight > 0:
         raise ValueError("sample_weight must have at least one positive entry.")
@@ -201,8 +204,8 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
         centred_sq = _sum_in_order([m[4] for m in moments]) / total_weight
     central = None
     if samples:
-        raw_weights = np.concatenate([m[6] for m in moments])
-        central = CentralRows(np.concatenate([m[5] for m in moments]), raw_weights,
+        raw_weights = np.concatenate([m[7] for m in moments])
+        central = CentralRows(np.concatenate([m[6] for m in moments]), raw_weights,
                               raw_weights / total_weight,
                               WorkingColumns(n_samples, n_features,
                                              budget - 3 * 8 * n_samples))
@@ -211,6 +214,9 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
                                  screen_norms=np.sqrt(centred_sq),
                                  fit_intercept=bool(fit_intercept),
                                  block_sizes=[int(m[0]) for m in moments], central=central)
+    if not fit_intercept:
+        problem.zero_sums = tuple(_sum_in_order([m[5][i] for m in moments]) / total_weight
+                                  for i in range(4))
     return problem
 
 

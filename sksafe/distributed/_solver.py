@@ -130,6 +130,9 @@ class DistributedProblem:
         self.block_sizes = block_sizes
         self.primal_zero_loss = None  # F at w = 0: half of ||y_c||_s^2 for least squares
         self.zero = None  # see _zero_point
+        # without an intercept: the correlations, sum(theta), theta^T y and sum theta^2 / s
+        # of the dual point at w = 0, reduced with the moments (build_problem)
+        self.zero_sums = None
         self.ranking = None  # (units, priorities) of the last working-set selection
         self.prefetch = np.zeros(0, dtype=np.int64)  # columns the next correlations bring
 
@@ -742,6 +745,11 @@ def _zero_point(problem, geometry):
         state = DistributedState(problem, geometry, np.zeros(problem.n_features), 0.0)
         state.polish()
         theta = state.theta()
+        if problem.zero_sums is not None:  # w = 0 without intercept: known, no round
+            corr, total, ty, tt = problem.zero_sums
+            cache = theta.correlation_cache
+            cache.known, cache.corr = np.ones(problem.n_features, dtype=bool), corr.copy()
+            cache.total, cache.terms = total, (ty, tt)
         corr = problem.correlate(theta, np.arange(problem.n_features))
         corr[problem.screen_norms == 0] = 0.0
         problem.primal_zero_loss = theta.loss()

@@ -92,11 +92,13 @@ def prepare_block(X, y, sample_weight, datafit, index):
     return RowBlock(index=index, X=kernel_X, X_matrix=matrix, y=y, sample_weight=sample_weight)
 
 
-def block_moments(block, samples=False, sq_norms=False):
-    """``(n_rows, sum sw, X^T sw, sum sw y, sq)`` of the block (raw weights ``sw``), with
-    ``sq`` the squared column norms ``sum_i sw_i x_ij^2`` when ``sq_norms`` (``None``
-    otherwise: they are only final here when no centring follows), and with
-    ``samples`` its target and raw weights (for a driver that solves working sets)."""
+def block_moments(block, samples=False, sq_norms=False, zero_point=None):
+    """``(n_rows, sum sw, X^T sw, sum sw y, sq, zero)`` of the block (raw weights ``sw``),
+    with ``sq`` the squared column norms ``sum_i sw_i x_ij^2`` when ``sq_norms``
+    (``None`` otherwise: they are only final here when no centring follows), ``zero``
+    the :func:`block_zero_point` sums of the datafit ``zero_point`` (``None``
+    without), and with ``samples`` its target and raw weights (for a driver that
+    solves working sets)."""
     sw = block.sample_weight
     cols = np.arange(block.n_features)
     col_sums = np.empty(block.n_features)
@@ -108,8 +110,30 @@ def block_moments(block, samples=False, sq_norms=False):
         if mass > 0:  # the kernel's CSC form expects weights summing to one
             centred_sq_norms(block.X, sw / mass, np.zeros(block.n_features), cols, sq)
             sq *= mass
-    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y), sq)
+    zero = None if zero_point is None else block_zero_point(block, zero_point)
+    moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y), sq, zero)
     return moments + (block.y, sw) if samples else moments
+
+
+def block_zero_point(block, datafit):
+    """The dual point at ``w = 0`` of a fit without intercept, with the raw weights.
+
+    Returns ``(X^T t, sum t, t^T y, sum t^2 / sw)`` with ``t = -grad F(0)`` computed
+    with the raw weights ``sw``. The gradient is linear in the weights
+    (``F = sum_i s_i f(y_i, z_i)``), so these sums divided by the total weight are
+    those :func:`block_correlations` gives at that point once the weights are
+    normalised: the point needs no global statistic, and its correlations come
+    with the moments instead of a round of their own.
+    """
+    sw = block.sample_weight
+    grad = np.empty(block.y.shape[0])
+    datafit.raw_grad(np.zeros(block.y.shape[0]), block.y, sw, grad)
+    theta = -grad
+    corr = np.empty(block.n_features)
+    xt_dot(block.X, theta, np.arange(block.n_features), corr)
+    positive = sw > 0
+    return (corr, float(theta.sum()), float(theta @ block.y),
+            float(np.sum(theta[positive] ** 2 / sw[positive])))
 
 
 def normalise_block(block, total_weight):
