@@ -58,8 +58,10 @@ GRAM_CACHE_LIMIT = 4096
 PREFETCH_MAX_BYTES = 2**20
 #: the guess of the next working set's columns: this many times its size, best ranked
 #: first (measured on the sparse logistic problem of the benchmark, while working sets
-#: only doubled: 2 -> 25 rounds, 4 -> 20, 8 -> 18, 16 -> 18, against 29 without any guess)
-PREFETCH_FACTOR = 8
+#: only doubled: 2 -> 25 rounds, 4 -> 20, 8 -> 18, 16 -> 18, against 29 without any guess;
+#: since they quadruple when full, 8 -> 17 rounds of which 5 column rounds, 16 -> 14 and 2,
+#: with the same bytes received; the dense problems' guesses are capped by the bytes)
+PREFETCH_FACTOR = 16
 
 
 def _sum_in_order(parts):
