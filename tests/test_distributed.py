@@ -241,6 +241,31 @@ def test_zero_point_comes_with_the_moments_without_intercept(client, loss):
     assert [r["kind"] for r in with_intercept.communication.rounds][2] == "correlations"
 
 
+def test_certificate_comes_with_the_last_gap_evaluation(client, monkeypatch):
+    """A gap evaluation after a working-set solve below the tolerance correlates every
+    feature when the screened ones cost little: the final certificate needs no round
+    of its own, and the fit is the same to the bit."""
+    from sksafe.distributed import _solver
+
+    X, y = _problem("logistic", n=200, p=3000, sparse=True, seed=23)
+    Xd = _dask(X, (100, 100))
+    monkeypatch.setattr(_solver, "CERTIFICATE_AHEAD_ENTRIES", 0)
+    plain = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-8)
+    monkeypatch.undo()
+    ahead = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-8)
+    assert ahead.converged and ahead.relative_gap <= 1e-8
+    np.testing.assert_array_equal(ahead.coef, plain.coef)
+    assert ahead.gap == plain.gap
+    assert ahead.communication.n_rounds == plain.communication.n_rounds - 1
+    units = [r["n_units"] for r in ahead.communication.rounds if r["kind"] == "correlations"]
+    plain_units = [r["n_units"] for r in plain.communication.rounds
+                   if r["kind"] == "correlations"]
+    # plain: the last gap evaluation on the unscreened features, then the certificate on
+    # the others; ahead: both in one round
+    assert plain_units[-2] + plain_units[-1] == X.shape[1] and units[-1] == X.shape[1]
+    assert units[:-1] == plain_units[:-2]
+
+
 def test_sample_weights_and_weighted_l1(client):
     X, y = _problem("quadratic", seed=3)
     rng = np.random.default_rng(1)

@@ -121,6 +121,12 @@ class WorkingColumns:
             return max(12.0 * self._nnz / self.cols.size, 12.0)
         return 8.0 * self.n_samples
 
+    def entries_per_column(self):
+        """Stored entries of a column: ``n`` dense, the mean of the kept ones when sparse."""
+        if self._sparse is not None and self.cols.size:
+            return max(self._nnz / self.cols.size, 1.0)
+        return float(self.n_samples)
+
     def kept(self, cols):
         """Boolean mask: which of ``cols`` are on the driver."""
         return self._at[cols] >= 0

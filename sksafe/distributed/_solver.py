@@ -42,7 +42,7 @@ import scipy.sparse as sp
 
 from ..datafits.base import zero_sum_factors
 from ..penalties._kernels import penalty_change, penalty_value, subdiff_distance
-from ..screening.gap_safe import SeparableGeometry
+from ..screening.gap_safe import SeparableGeometry, evaluate_dual
 from ..solvers._gram_kernels import gram_cd
 from ..solvers._states import CURVATURE_FLOOR, ProxNewtonState
 from ..solvers.working_set import NOT_SCREENED, _outer_loop, certify
@@ -62,6 +62,10 @@ PREFETCH_MAX_BYTES = 2**20
 #: since they quadruple when full, 8 -> 17 rounds of which 5 column rounds, 16 -> 14 and 2,
 #: with the same bytes received; the dense problems' guesses are capped by the bytes)
 PREFETCH_FACTOR = 16
+#: a gap evaluation that probably ends the fit correlates every feature, not only the
+#: unscreened ones, while the others add at most this many stored entries to read (about
+#: a millisecond of the workers' time): the final certificate then needs no round of its own
+CERTIFICATE_AHEAD_ENTRIES = 2**20
 
 
 def _sum_in_order(parts):
@@ -137,6 +141,9 @@ class DistributedProblem:
         self.zero_sums = None
         self.ranking = None  # (units, priorities) of the last working-set selection
         self.prefetch = np.zeros(0, dtype=np.int64)  # columns the next correlations bring
+        # the next correlation round correlates every feature (see certificate_ahead)
+        self.correlate_all_next = False
+        self.units_correlated = n_features  # features the last correlation round computed
 
     def candidate(self, w, intercept):
         """The dual candidate of the primal point ``(w, intercept)``."""
@@ -161,6 +168,11 @@ class DistributedProblem:
             cache.known = np.zeros(self.n_features, dtype=bool)
             cache.corr = np.empty(self.n_features)
         need = units[~cache.known[units]]
+        if need.size:
+            self.units_correlated = need.size
+            if self.correlate_all_next:  # probably the last gap evaluation: see the flag
+                need = np.flatnonzero(~cache.known)
+            self.correlate_all_next = False
         if need.size or cache.terms is None:
             factors = candidate.factors()
             # every feature: the workers enumerate them (no index vector to send)
@@ -406,6 +418,7 @@ class DistributedState:
         self._gram = np.zeros((0, 0))
         self._gram_rhs = np.zeros(0)
         self.model_epochs = ProxNewtonState.max_cd_epochs
+        self.tol_abs = None  # the fit's absolute tolerance (set by solve_on_blocks)
 
     def theta(self):
         if self._candidate is None:
@@ -581,6 +594,26 @@ class DistributedState:
             self.b0 = state.intercept()
         self._moved()
         pb.prefetch = self.plan_prefetch(ws)
+        pb.correlate_all_next = self.certificate_ahead(state, where)
+
+    def certificate_ahead(self, state, where):
+        """Whether the next gap evaluation should correlate every feature: when it will
+        probably end the fit (the working-set problem was just solved below the fit's
+        tolerance; the correlations of the screened features are then the final
+        certificate's) and the screened features cost little to add
+        (:data:`CERTIFICATE_AHEAD_ENTRIES`). A wrong guess costs that little; either
+        way the numbers are the same, only the round that computes them changes."""
+        pb = self.problem
+        screened = pb.n_features - pb.units_correlated
+        if (self.tol_abs is None or not screened
+                or screened * pb.central.columns.entries_per_column()
+                > CERTIFICATE_AHEAD_ENTRIES):
+            return False
+        # the working-set gap at the state's point: its correlations are memoised by the
+        # subproblem's last gap test, unless it stopped on its epoch budget
+        dual = evaluate_dual(state.problem, pb.datafit, state.theta(), where, state.a,
+                             state.b, state.box)[0]
+        return state.primal() - dual <= self.tol_abs
 
     def plan_prefetch(self, ws):
         """Columns for the next correlation round to bring along, so that the next
@@ -795,6 +828,8 @@ def solve_on_blocks(problem, penalty, *, tol, max_iter, max_epochs, p0, screenin
     coef = np.zeros(n_features) if coef_init is None else np.where(live, coef_init, 0.0)
     starts_at_zero = not np.any(coef)
     state = DistributedState(problem, geometry, coef, b_zero if starts_at_zero else intercept_init)
+    state.tol_abs = tol_abs
+    problem.correlate_all_next = False  # a path's previous fit may have left it
     if starts_at_zero:
         state._candidate = theta_zero
     eff_zero = corr_zero if positive else np.abs(corr_zero)
