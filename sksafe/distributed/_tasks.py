@@ -93,16 +93,21 @@ def prepare_block(X, y, sample_weight, datafit, index):
 
 
 def block_moments(block, samples=False, sq_norms=False, zero_point=None):
-    """``(n_rows, sum sw, X^T sw, sum sw y, sq, zero)`` of the block (raw weights ``sw``),
-    with ``sq`` the squared column norms ``sum_i sw_i x_ij^2`` when ``sq_norms``
-    (``None`` otherwise: they are only final here when no centring follows), ``zero``
-    the :func:`block_zero_point` sums of the datafit ``zero_point`` (``None``
-    without), and with ``samples`` its target and raw weights (for a driver that
-    solves working sets)."""
+    """``(n_rows, sum sw, X^T sw, sum sw y, sq, zero)`` of the block (raw weights ``sw``).
+
+    Without ``sq_norms`` (an intercept: the means are needed), ``X^T sw`` are the
+    weighted column sums and ``sq`` is ``None``; with it (no intercept: no centring
+    follows), ``X^T sw`` is ``None`` and ``sq`` are the final squared column norms
+    ``sum_i sw_i x_ij^2``. ``zero`` holds the :func:`block_zero_point` sums of the
+    datafit ``zero_point`` (``None`` without), and with ``samples`` the block's
+    target and raw weights follow (for a driver that solves working sets).
+    """
     sw = block.sample_weight
     cols = np.arange(block.n_features)
-    col_sums = np.empty(block.n_features)
-    xt_dot(block.X, sw, cols, col_sums)
+    col_sums = None
+    if not sq_norms:
+        col_sums = np.empty(block.n_features)
+        xt_dot(block.X, sw, cols, col_sums)
     sq = None
     if sq_norms:
         sq = np.zeros(block.n_features)
