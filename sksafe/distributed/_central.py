@@ -140,7 +140,9 @@ class WorkingColumns:
 
     def missing(self, ws):
         """The columns of ``ws`` not on the driver yet (sorted), making room for them."""
-        ws = np.unique(ws)
+        ws = np.asarray(ws, dtype=np.int64)
+        if np.any(ws[1:] <= ws[:-1]):  # a working set is sorted: no O(|W|) hashing then
+            ws = np.unique(ws)
         new = ws[~self.kept(ws)]
         if new.size and not self.fits(self.cols.size + new.size):
             keep = np.sort(self.positions(ws[self.kept(ws)]))
