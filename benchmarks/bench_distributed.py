@@ -413,7 +413,8 @@ def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=(), 
                      f"{ledger.bytes_received:,} | {corr[0]['bytes_received']:,} / "
                      f"{corr[-2]['bytes_received'] if len(corr) > 1 else 0:,} |")
     lines += ["", "(The last correlation round of a fit is the final certificate over every "
-              "feature; the column is the one before it.)", "",
+              "feature, or the last gap evaluation when it correlated every feature ahead of "
+              "the certificate; the column is the one before it.)", "",
               "Rounds of the timed row-block fits (screening on) by kind: seconds from "
               "the last submission to the last result, i.e. what the driver waited; the "
               "rest of a fit is its own work (working-set solves, ranking, set-up).", "",
