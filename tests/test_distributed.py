@@ -196,17 +196,23 @@ def test_working_set_columns_travel_once(client, monkeypatch):
         solve_distributed(_dask(X, (60, 60)), y, Logistic(), L1(0.02), central_max_bytes=-1)
 
 
-def test_guessed_columns_save_rounds(client, monkeypatch):
-    """Columns of the next working set guessed from the current ranking come with the
-    correlation round: fewer rounds, the same fit."""
+def _fits_without_and_with(monkeypatch, constant, off, tol):
+    """``(X, plain, shipped)``: a sparse logistic problem fitted with the row solver's
+    ``constant`` set to ``off`` (a round-saving device disabled), then as shipped."""
     from sksafe.distributed import _solver
 
     X, y = _problem("logistic", n=200, p=3000, sparse=True, seed=23)
     Xd = _dask(X, (100, 100))
-    monkeypatch.setattr(_solver, "PREFETCH_FACTOR", 0)
-    plain = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-10)
+    monkeypatch.setattr(_solver, constant, off)
+    plain = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=tol)
     monkeypatch.undo()
-    guessed = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-10)
+    return X, plain, solve_distributed(Xd, y, Logistic(), L1(0.005), tol=tol)
+
+
+def test_guessed_columns_save_rounds(client, monkeypatch):
+    """Columns of the next working set guessed from the current ranking come with the
+    correlation round: fewer rounds, the same fit."""
+    _, plain, guessed = _fits_without_and_with(monkeypatch, "PREFETCH_FACTOR", 0, 1e-10)
     assert guessed.converged and plain.converged
     _assert_same_coef(guessed, plain, L1(0.005))
     assert guessed.n_iter == plain.n_iter
@@ -245,14 +251,7 @@ def test_certificate_comes_with_the_last_gap_evaluation(client, monkeypatch):
     """A gap evaluation after a working-set solve below the tolerance correlates every
     feature when the screened ones cost little: the final certificate needs no round
     of its own, and the fit is the same to the bit."""
-    from sksafe.distributed import _solver
-
-    X, y = _problem("logistic", n=200, p=3000, sparse=True, seed=23)
-    Xd = _dask(X, (100, 100))
-    monkeypatch.setattr(_solver, "CERTIFICATE_AHEAD_ENTRIES", 0)
-    plain = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-8)
-    monkeypatch.undo()
-    ahead = solve_distributed(Xd, y, Logistic(), L1(0.005), tol=1e-8)
+    X, plain, ahead = _fits_without_and_with(monkeypatch, "CERTIFICATE_AHEAD_ENTRIES", 0, 1e-8)
     assert ahead.converged and ahead.relative_gap <= 1e-8
     np.testing.assert_array_equal(ahead.coef, plain.coef)
     assert ahead.gap == plain.gap
