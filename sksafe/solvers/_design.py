@@ -13,6 +13,12 @@ from numba.extending import overload
 #: fast-math flags for reductions: reassociation lets LLVM vectorise dot
 #: products; no flag assumes finiteness, so inf/nan checks keep working.
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+#: the flags of every accessor below, pinned: Numba caches an overload's compiled code
+#: per signature, with the flags of whichever caller compiled it first, so a plain
+#: ``@njit`` caller (a test, a user's kernel) made the dense ``col_dot`` of every later
+#: fastmath kernel scalar and the wheat Lasso path 1.6x slower (measured). The CSC
+#: gathers escape fastmath in functions of their own (see :func:`_gather_dot`).
+_OVERLOAD_OPTIONS = {"cache": True, "fastmath": FASTMATH}
 
 
 def col_dot(X, j, v):
@@ -34,7 +40,7 @@ def _is_dense(X):
     return isinstance(X, types.Array)
 
 
-@overload(col_dot, jit_options={"cache": True})
+@overload(col_dot, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_dot(X, j, v):
     if _is_dense(X):
         def impl(X, j, v):
@@ -84,7 +90,7 @@ def _gather_dot(data, indices, start, stop, v):
     return (acc0 + acc1) + (acc2 + acc3)
 
 
-@overload(col_axpy, jit_options={"cache": True})
+@overload(col_axpy, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_axpy(X, j, a, v):
     if _is_dense(X):
         def impl(X, j, a, v):
@@ -98,7 +104,7 @@ def _ol_col_axpy(X, j, a, v):
     return impl
 
 
-@overload(col_axpy_scaled, jit_options={"cache": True})
+@overload(col_axpy_scaled, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_axpy_scaled(X, j, a, s, v):
     if _is_dense(X):
         def impl(X, j, a, s, v):
@@ -152,7 +158,7 @@ def col_centred_sq_norm(X, j, s, m):
     raise NotImplementedError("only callable from jitted code")
 
 
-@overload(col_centred_sq_norm, jit_options={"cache": True})
+@overload(col_centred_sq_norm, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_centred_sq_norm(X, j, s, m):
     if _is_dense(X):
         def impl(X, j, s, m):
@@ -213,7 +219,7 @@ def col_axpy_rows_scaled(X, j, coefs, s, R):
     raise NotImplementedError("only callable from jitted code")
 
 
-@overload(col_dot_rows, jit_options={"cache": True})
+@overload(col_dot_rows, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_dot_rows(X, j, R, out):
     if R.layout == "F":
         # contiguous task columns: one vectorised column dot per task (3x faster than
@@ -250,7 +256,7 @@ def _ol_col_dot_rows(X, j, R, out):
     return impl
 
 
-@overload(col_axpy_rows_scaled, jit_options={"cache": True})
+@overload(col_axpy_rows_scaled, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_axpy_rows_scaled(X, j, coefs, s, R):
     if R.layout == "F":
         def impl(X, j, coefs, s, R):
@@ -287,7 +293,7 @@ def col_pair_dot(X, j, k, s):
     raise NotImplementedError("only callable from jitted code")
 
 
-@overload(col_pair_dot, jit_options={"cache": True})
+@overload(col_pair_dot, jit_options=_OVERLOAD_OPTIONS)
 def _ol_col_pair_dot(X, j, k, s):
     if _is_dense(X):
         def impl(X, j, k, s):
