@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..screening.gap_safe import SeparableGeometry
-from ..solvers._problem import kernel_design, make_problem
+from ..solvers._problem import kernel_design, make_problem, with_columns
 from ..solvers.working_set import _make_state
 
 #: default budget, in bytes, of the working-set columns kept on the driver
@@ -244,14 +244,14 @@ class WorkingColumns:
             if cached[1] < m:
                 new = make_problem(self._slice(cached[1], m), y, sample_weight, datafit,
                                    fit_intercept)
-                base = _with_columns(base, lambda name: np.concatenate(
+                base = with_columns(base, lambda name: np.concatenate(
                     [getattr(base, name), getattr(new, name)]))
         self._problem = (self._version, m, base)
         if cols is None:
             kernel_X, matrix = self.kernel()
         else:
             at = self.positions(cols)
-            base = _with_columns(base, lambda name: getattr(base, name)[at])
+            base = with_columns(base, lambda name: getattr(base, name)[at])
             kernel_X, matrix = kernel_design(self.design(cols))
         # a fresh cache: what it memoises (correlations) belongs to these columns only
         return replace(base, X=kernel_X, X_matrix=matrix, cache={})
@@ -263,15 +263,6 @@ def _grown(buffer, used, size, dtype):
     out = np.empty(size, dtype=dtype)
     out[:used] = buffer[:used]
     return out
-
-
-def _with_columns(problem, column):
-    """``problem`` with each per-column statistic ``name`` replaced by ``column(name)``."""
-    joined = {name: column(name) for name in ("x_mean", "curvatures", "screen_norms")}
-    # centring by the means: the offsets are the means (as make_problem has it)
-    joined["x_offset"] = (joined["x_mean"] if problem.x_offset is problem.x_mean
-                          else np.zeros(joined["x_mean"].shape[0]))
-    return replace(problem, **joined)
 
 
 def local_state(design, y, sample_weight, datafit, a, b, positive, fit_intercept, solver, coef,

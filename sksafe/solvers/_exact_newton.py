@@ -168,7 +168,6 @@ def _face_steps(gram, c, u, a, b, positive, rank):
     (penalised, or ``positive``) reaches zero, which it is set to; the smaller face
     gets the next step, up to ``max_face_steps``.
     """
-
     face = np.flatnonzero(u)
     for _ in range(max_face_steps):
         if face.size == 0 or (face.size > rank and not np.all(b[face] > 0.0)):

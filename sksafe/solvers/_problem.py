@@ -1,5 +1,5 @@
 """Everything a solver needs about one fitting problem, computed once."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -68,6 +68,22 @@ class Problem:
     @property
     def is_sparse(self):
         return isinstance(self.X, tuple)
+
+
+def with_columns(problem, column):
+    """``problem`` with each per-column statistic replaced by ``column(name)``.
+
+    ``column`` maps an attribute name (``x_mean``, ``curvatures``, ``screen_norms``)
+    to its new array, e.g. a selection or the concatenation with another problem's
+    on new columns (the distributed driver adds columns to its working-set problem
+    this way instead of rebuilding it). The offsets follow the means where the
+    intercept is eliminated by centring (``x_offset is x_mean``), and stay zero
+    otherwise, as :func:`make_problem` sets them. The design is left to the caller.
+    """
+    joined = {name: column(name) for name in ("x_mean", "curvatures", "screen_norms")}
+    joined["x_offset"] = (joined["x_mean"] if problem.x_offset is problem.x_mean
+                          else np.zeros(joined["x_mean"].shape[0]))
+    return replace(problem, **joined)
 
 
 def kernel_design(X):

@@ -294,8 +294,8 @@ class ProxNewtonState:
         self.model_epochs = self.max_cd_epochs
         self.no_constraint = np.empty((problem.n_samples, 0))  # the models need no dual point
         self._loss_memo = None  # (z, F(z)) of the last evaluation
-        self._theta_memo = None  # (z, grad F(z), theta) of the last evaluation
         self._grad_memo = None  # (z, grad F(z)) of the last gradient
+        self._theta_memo = None  # (grad F(z) of the memo above, theta)
 
     def _loss(self, z):
         # the outer loop, the subproblem and the line search ask for the loss at the same
@@ -328,15 +328,15 @@ class ProxNewtonState:
         """``-grad F`` at the current point (``sum = 0`` with an intercept); leaves the
         gradient in ``self.grad``. The returned array is shared: do not modify it."""
         pb = self.problem
+        grad = self._gradient(self.z)
         memo = self._theta_memo
-        if memo is not None and np.array_equal(memo[0], self.z):
-            self.grad[:] = memo[1]
-            return memo[2]
-        theta = -self._gradient(self.z)
+        if memo is not None and memo[0] is grad:
+            return memo[1]
+        theta = -grad
         if pb.fit_intercept:
             theta = self.datafit.zero_sum_dual(theta, pb.y, pb.s)
         theta.setflags(write=False)
-        self._theta_memo = (self.z.copy(), self.grad.copy(), theta)
+        self._theta_memo = (grad, theta)
         return theta
 
     def primal(self):
