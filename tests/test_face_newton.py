@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sksafe.datafits import Quadratic
+from sksafe.datafits import Logistic, Poisson, Quadratic
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import duality_gap, solve
 from sksafe.solvers._linalg import newton_direction
-from sksafe.solvers._states import QuadraticCDState
+from sksafe.solvers import _face
+from sksafe.solvers._states import ProxNewtonState
 
 
 def linked_markers(n=60, p=150, rho=0.95, seed=0):
@@ -45,7 +46,7 @@ def test_face_steps_close_the_gap_where_coordinate_descent_stalls(ratio, monkeyp
     assert rel <= 1e-10
     assert res.n_epochs < 2_000
     if ratio == 1e-3:  # (at 1e-4 coordinate descent alone needs millions of epochs)
-        monkeypatch.setattr(QuadraticCDState, "max_face_size", 0)
+        monkeypatch.setattr(_face, "MAX_FACE_SIZE", 0)
         slow = solve(X, y, Quadratic(), L1(alpha), tol=1e-10, max_iter=50)
         assert slow.relative_gap <= 1e-10
         assert slow.n_epochs > 10 * res.n_epochs
@@ -86,26 +87,24 @@ def test_face_steps_reach_certified_optimum(name, fit_intercept, weighted):
 
 
 def test_longest_step_lands_exactly_on_zero_and_on_bounds():
-    state = QuadraticCDState.__new__(QuadraticCDState)
-    state.a = np.array([1.0, 1.0, 0.0, 1.0])
-    state.box = (np.array([-np.inf, -1.0, -np.inf, -np.inf]), np.array([np.inf, 0.5, 2.0, np.inf]))
-    cols = np.arange(4)
+    a = np.array([1.0, 1.0, 0.0, 1.0])
+    lower = np.array([-np.inf, -1.0, -np.inf, -np.inf])
+    upper = np.array([np.inf, 0.5, 2.0, np.inf])
     w = np.array([0.5, 0.25, 1.0, -1.0])
     # coordinate 0 reaches zero at length 0.25, 1 its upper bound at 0.5, 2 (no kink) its
     # bound at 0.5, 3 moves away from zero
     direction = np.array([-2.0, 0.5, 2.0, -1.0])
-    length, step = state._longest_step_on_face(cols, w, direction, 1.0)
+    length, step = _face.longest_step_on_face(w, direction, 1.0, a, lower, upper)
     assert length == 0.25
     assert w[0] + step[0] == 0.0
     np.testing.assert_allclose(step[1:], 0.25 * direction[1:])
     direction[0] = 0.0
-    length, step = state._longest_step_on_face(cols, w, direction, 1.0)
+    length, step = _face.longest_step_on_face(w, direction, 1.0, a, lower, upper)
     assert length == 0.5
     assert w[1] + step[1] == 0.5 and w[2] + step[2] == 2.0
     # an unbounded descent direction with nothing to stop it is refused
-    state.a[:] = 0.0
-    state.box = (np.full(4, -np.inf), np.full(4, np.inf))
-    assert state._longest_step_on_face(cols, w, direction, np.inf)[0] == 0.0
+    free = np.full(4, np.inf)
+    assert _face.longest_step_on_face(w, direction, np.inf, 0.0 * a, -free, free)[0] == 0.0
 
 
 def test_newton_direction_on_a_singular_face():
@@ -121,3 +120,69 @@ def test_newton_direction_on_a_singular_face():
     direction, longest = newton_direction(hessian, grad)
     assert longest == np.inf
     np.testing.assert_allclose(direction, [-1.0, 1.0], atol=1e-12)
+
+
+# ------------------------------------------------------------------ prox-Newton faces
+SMOOTH = {
+    "logistic": (Logistic, lambda y: np.where(y > np.median(y), 1.0, -1.0)),
+    "poisson": (Poisson, lambda y: np.floor(np.exp(0.3 * (y - y.mean())))),
+}
+
+
+def smooth_problem(name, seed=1):
+    X, y = linked_markers(n=80, p=200, seed=seed)
+    datafit, target = SMOOTH[name]
+    return X, target(y), datafit()
+
+
+def count_calls(monkeypatch, method):
+    """Spy on ``ProxNewtonState.<method>``: the list of its return values."""
+    calls = []
+    original = getattr(ProxNewtonState, method)
+
+    def spy(self, *args):
+        calls.append(original(self, *args))
+        return calls[-1]
+
+    monkeypatch.setattr(ProxNewtonState, method, spy)
+    return calls
+
+
+@pytest.mark.parametrize("datafit_name", sorted(SMOOTH))
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_prox_newton_face_steps_reach_certified_optimum(datafit_name, name, fit_intercept):
+    X, y, datafit = smooth_problem(datafit_name)
+    alpha_max = solve(X, y, datafit, L1(1.0), fit_intercept=fit_intercept, max_iter=1).alpha_max
+    penalty = PENALTIES[name](1e-3 * alpha_max, X.shape[1])
+    fits = []
+    for design in (X, sp.csc_matrix(X)):
+        res = solve(design, y, datafit, penalty, fit_intercept=fit_intercept, tol=1e-9,
+                    max_iter=200)
+        gap, rel = duality_gap(design, y, datafit, penalty, res.coef, res.intercept,
+                               fit_intercept=fit_intercept)
+        assert rel <= 1e-9
+        lower, upper = penalty.box(X.shape[1])
+        assert np.all(res.coef >= lower) and np.all(res.coef <= upper)
+        fits.append((res.primal, gap))
+    (dense, dense_gap), (sparse, sparse_gap) = fits
+    # both within their gap of P* (up to rounding)
+    assert abs(dense - sparse) <= dense_gap + sparse_gap + 1e-12 * abs(dense)
+
+
+def test_prox_newton_face_steps_replace_stalling_models(monkeypatch):
+    """Nearly separable classes on linked markers: the models' coordinate descent
+    stalls, the face steps finish the fit in a fraction of the Newton iterations."""
+    X, y, datafit = smooth_problem("logistic")
+    alpha = 1e-3 * solve(X, y, datafit, L1(1.0), fit_intercept=False, max_iter=1).alpha_max
+    face_calls = count_calls(monkeypatch, "_face_newton_steps")
+    model_epochs = count_calls(monkeypatch, "_solve_model")
+    fast = solve(X, y, datafit, L1(alpha), fit_intercept=False, tol=1e-9, max_iter=200)
+    assert face_calls and fast.relative_gap <= 1e-9
+    fast_epochs = sum(model_epochs)
+    monkeypatch.setattr(_face, "MAX_FACE_SIZE", 0)
+    face_calls.clear()
+    model_epochs.clear()
+    slow = solve(X, y, datafit, L1(alpha), fit_intercept=False, tol=1e-9, max_iter=200)
+    assert not face_calls and slow.relative_gap <= 1e-9
+    assert sum(model_epochs) > 2 * fast_epochs  # (measured: 630 against 188 epochs)

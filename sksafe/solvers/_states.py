@@ -16,13 +16,14 @@ them quickly, and offers the few operations the working-set outer loop of
                            to satisfy the equality constraints, or ``None``
 """
 import numpy as np
-import scipy.sparse as sp
 
 from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_value
 from ..penalties.base import as_box
 from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
 from ._exact_newton import exact_model_applies, exact_newton_step
+from ._face import (column_work, face_fits, face_gram, face_newton_cost, free_on_face,
+                    longest_step_on_face)
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
                        quadratic_cd_working_set)
 from ._linalg import newton_direction, single_blas_thread
@@ -116,16 +117,14 @@ class QuadraticCDState:
         """
         pb = self.problem
         theta_best = np.empty(pb.n_samples)
-        per_epoch = max(self._column_work(ws), 1)
+        per_epoch = max(column_work(pb, ws), 1)
         remaining = budget
         while remaining > 0:
             free = self._face_columns(ws)
             chunk = remaining
-            if self._face_fits(free):
-                newton_cost = self.blas_speedup * (self._column_work(free) * free.size
-                                                   + free.size ** 3 / 3)
-                chunk = min(remaining, max(2 * self.gap_freq,
-                                           int(np.ceil(newton_cost / per_epoch))))
+            if face_fits(pb, free):
+                chunk = min(remaining, max(2 * self.gap_freq, int(np.ceil(
+                    face_newton_cost(pb, free) / per_epoch))))
             epochs, gap = quadratic_cd_working_set(
                 pb.X, pb.y, pb.s, pb.x_offset, pb.curvatures, self.a, self.b, *self.box,
                 ws, self.w, self.R, self.shift, chunk, tol, self.gap_freq,
@@ -138,36 +137,13 @@ class QuadraticCDState:
                 self._face_newton_steps(ws)
         return theta_best
 
-    #: largest face (non-zero coefficients) on which a Newton step is attempted: its
-    #: dense Hessian (8 |face|^2 bytes) and Cholesky factorisation stay small
-    max_face_size = 2500
-    #: largest dense copy ``X[:, face]`` (entries; 100 MB) a Newton step may make
-    max_face_entries = 12_500_000
     #: consecutive Newton steps on shrinking faces between two coordinate descent runs
     max_face_steps = 16
-    #: a flop of the Newton step (BLAS-3 product, Cholesky) costs about this fraction of
-    #: a flop of a coordinate descent epoch (level-1 loops): sizes the epochs between steps
-    blas_speedup = 0.2
-
-    def _column_work(self, cols):
-        """Stored entries of ``X[:, cols]``: the cost of one pass over those columns."""
-        if self.problem.is_sparse:
-            indptr = self.problem.X[2]
-            return int(np.sum(indptr[cols + 1] - indptr[cols]))
-        return self.problem.n_samples * cols.size
-
-    def _face_fits(self, free):
-        """Whether a Newton step on the face ``free`` is small enough to attempt."""
-        return 0 < free.size <= self.max_face_size and (
-            self.problem.is_sparse
-            or self.problem.n_samples * free.size <= self.max_face_entries)
 
     def _face_columns(self, ws):
         """Working-set coordinates free to move on the current face: non-zero, inside the
         box, with a curvature."""
-        w, (lower, upper) = self.w[ws], self.box
-        keep = ((w != 0.0) & (w > lower[ws]) & (w < upper[ws])
-                & (self.problem.curvatures[ws] > 0.0))
+        keep = free_on_face(self.w, ws, self.box) & (self.problem.curvatures[ws] > 0.0)
         return ws[keep]
 
     def _face_newton_steps(self, ws):
@@ -184,17 +160,11 @@ class QuadraticCDState:
         """
         pb = self.problem
         free = self._face_columns(ws)
-        if not self._face_fits(free):
+        if not face_fits(pb, free):
             return
         X_f = pb.X_matrix[:, free]
         offsets = pb.x_offset[free]
-        col_sums = np.asarray(X_f.T @ pb.s).ravel()
-        weighted = X_f.multiply(pb.s[:, None]) if sp.issparse(X_f) else X_f * pb.s[:, None]
-        hessian = X_f.T @ weighted
-        hessian = np.asarray(hessian.toarray() if sp.issparse(hessian) else hessian)
-        # implicit centring x_c = x - offset, with sum(s) = 1
-        hessian -= np.outer(col_sums, offsets) + np.outer(offsets, col_sums)
-        hessian += np.outer(offsets, offsets)
+        hessian = face_gram(X_f, pb.s, offsets)  # implicit centring x_c = x - offset
         hessian[np.diag_indices_from(hessian)] += self.b[free]
         face = np.arange(free.size)  # positions in ``free`` still on the face
         for _ in range(self.max_face_steps):
@@ -207,7 +177,8 @@ class QuadraticCDState:
             direction, longest = newton_direction(hessian[np.ix_(face, face)], grad)
             if direction is None:
                 return
-            length, step = self._longest_step_on_face(cols, w, direction, longest)
+            length, step = longest_step_on_face(w, direction, longest, self.a[cols],
+                                                self.box[0][cols], self.box[1][cols])
             if length == 0.0:
                 return
             before = self.primal()
@@ -217,33 +188,9 @@ class QuadraticCDState:
                 return
             if length == longest:
                 return  # the minimiser on this face
-            face = face[(self.w[cols] != 0.0) & (self.w[cols] > self.box[0][cols])
-                        & (self.w[cols] < self.box[1][cols])]
+            face = face[free_on_face(self.w, cols, self.box)]
             if face.size == 0:
                 return
-
-    def _longest_step_on_face(self, cols, w, direction, longest):
-        """``(length, step)``: ``step = length * direction`` with the largest ``length <=
-        longest`` that keeps every coordinate on its face; the blocking ones land
-        exactly on zero or on their bound."""
-        lower, upper = self.box[0][cols], self.box[1][cols]
-        to_zero = np.full_like(w, np.inf)  # a penalised coordinate stops at its kink
-        to_bound = np.full_like(w, np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            crossing = (self.a[cols] > 0.0) & (w * direction < 0.0)
-            to_zero[crossing] = -w[crossing] / direction[crossing]
-            bound = np.where(direction > 0.0, upper, lower)
-            moving = direction != 0.0
-            to_bound[moving] = (bound[moving] - w[moving]) / direction[moving]
-        length = float(min(longest, to_zero.min(), to_bound.min()))
-        if not 0.0 < length < np.inf:
-            return 0.0, None
-        step = length * direction
-        at_zero = (to_zero <= length) & (to_zero <= to_bound)
-        at_bound = (to_bound <= length) & ~at_zero
-        step[at_zero] = -w[at_zero]
-        step[at_bound] = bound[at_bound] - w[at_bound]
-        return length, step
 
     def intercept(self):
         pb = self.problem
@@ -296,6 +243,8 @@ class ProxNewtonState:
         self._loss_memo = None  # (z, F(z)) of the last evaluation
         self._grad_memo = None  # (z, grad F(z)) of the last gradient
         self._theta_memo = None  # (grad F(z) of the memo above, theta)
+        self._work_since_face = 0  # CD entries visited since the last face steps
+        self._last_face = None  # signs of the free coordinates at the last check
 
     def _loss(self, z):
         # the outer loop, the subproblem and the line search ask for the loss at the same
@@ -436,7 +385,9 @@ class ProxNewtonState:
         violation on ``ws`` has dropped to ``newton_exit`` times its value on entry:
         the outer loop then re-ranks the features (skglm's rule; Bertrand et al.,
         NeurIPS 2022). Each Newton model is solved to ``model_accuracy`` times the
-        current violation (inexact prox-Newton).
+        current violation (inexact prox-Newton). Once the coordinate descent epochs
+        spent cost as much as a Newton step on the face of the current sign pattern,
+        such steps are taken instead of the next model (:meth:`_face_newton_steps`).
         """
         pb, datafit = self.problem, self.datafit
         best_theta, best_dual = None, -np.inf
@@ -458,6 +409,10 @@ class ProxNewtonState:
                 kkt_start = kkt
             elif kkt <= self.newton_exit * kkt_start:
                 break
+            if self._face_steps_due(ws):
+                with single_blas_thread():
+                    self._face_newton_steps(ws)
+                continue
             step = self._newton_step(ws, self.model_accuracy * kkt)
             if step is None:
                 break
@@ -558,12 +513,110 @@ class ProxNewtonState:
         budget = self.model_epochs
         epochs = self._solve_model(target, s_model, offsets, curvatures, h_total, ws, w_new,
                                    residual, shift, budget, kkt_tol / h_total)
+        self._work_since_face += epochs * column_work(pb, ws)
         if epochs >= budget:
             self.model_epochs = min(2 * budget, self.max_cd_epochs_limit)
         elif 2 * epochs < budget:
             self.model_epochs = max(budget // 2, self.max_cd_epochs)
         b_new = y_mean - offsets[ws] @ w_new[ws] if pb.fit_intercept else 0.0
         return w_new[ws] - self.w[ws], b_new - self.b0
+
+    #: Newton steps on the face (each with its own Hessian) between two models, and
+    #: the reduction of the face gradient at which they stop
+    max_face_steps = 8
+    face_accuracy = 1e-6
+    #: largest fraction of the face the last model may have changed for face steps
+    face_change = 0.1
+
+    def _face_steps_due(self, ws):
+        """Whether coordinate descent struggles on the models (one used up its epochs),
+        the last model left the face unchanged, and the model epochs since the last
+        face steps cost as much as one of them."""
+        if self.datafit.full_hessian or self.model_epochs <= self.max_cd_epochs:
+            return False  # (the exact models of _exact_newton take face steps of their own)
+        free = ws[free_on_face(self.w, ws, self.box)]
+        signs = np.zeros(self.problem.n_features, dtype=np.int8)
+        signs[free] = np.sign(self.w[free])
+        previous, self._last_face = self._last_face, signs
+        if previous is None:
+            return False
+        # a face the last model changed much is not yet near the optimal one: Newton on it
+        # is wasted (coordinate descent still moving a few coordinates is not a reason)
+        changed = np.count_nonzero(previous != signs)
+        return (changed <= self.face_change * free.size and face_fits(self.problem, free)
+                and self._work_since_face >= face_newton_cost(self.problem, free))
+
+    def _face_newton_steps(self, ws):
+        """Newton steps on ``P`` restricted to the face of the current sign pattern.
+
+        On the face, ``P(w, b) = F(X_f w_f + b) + sum_j (a_j sign(w_j) w_j + b_j w_j^2
+        / 2)`` is smooth in the free coordinates ``f`` (non-zero, inside the box) and
+        the intercept, the others fixed. Each step solves ``H d = -g`` with ``H =
+        X_f^T D X_f + diag(b)`` (``D`` the curvatures of ``F`` at the current point;
+        the intercept eliminated by ``D``-weighted centring), is shortened to stay
+        on the face, and is damped by :meth:`_step_length`. When the face is the
+        optimal one this is Newton's method on a smooth function, quadratically
+        convergent where coordinate descent on badly conditioned models (correlated
+        genotypes, nearly separable classes) is linear with a rate close to 1. A
+        shortened step leaves a smaller face, on which the next step is taken. The
+        steps together cost at most the model epochs spent since the last ones.
+        """
+        pb = self.problem
+        budget, self._work_since_face = self._work_since_face, 0
+        free = ws[free_on_face(self.w, ws, self.box)]
+        if not face_fits(pb, free):
+            return
+        X_f = pb.X_matrix[:, free]
+        first = None
+        for _ in range(self.max_face_steps):
+            cost = face_newton_cost(pb, free)
+            if cost > budget:
+                return  # the steps cost at most what the model epochs did
+            budget -= cost
+            grad_z = self._gradient(self.z)
+            self.datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
+            curvature = self.hess
+            w = self.w[free]
+            grad = (np.asarray(X_f.T @ grad_z).ravel() + self.a[free] * np.sign(w)
+                    + self.b[free] * w)
+            offsets, grad_b, total = None, 0.0, 1.0
+            if pb.fit_intercept:
+                total = curvature.sum()
+                if not total > 0.0:
+                    return
+                offsets = np.asarray(X_f.T @ curvature).ravel() / total
+                grad_b = grad_z.sum()
+                grad = grad - offsets * grad_b
+            largest = np.max(np.abs(grad), initial=abs(grad_b))
+            if first is None:
+                first = largest
+            elif largest <= self.face_accuracy * first:
+                return  # Newton has converged on this face: the outer gap decides
+            hessian = face_gram(X_f, curvature, offsets)
+            hessian[np.diag_indices_from(hessian)] += self.b[free]
+            direction, longest = newton_direction(hessian, grad)
+            if direction is None:
+                return
+            length, step = longest_step_on_face(w, direction, longest, self.a[free],
+                                                self.box[0][free], self.box[1][free])
+            if length == 0.0:
+                return
+            # the intercept minimises the model given the step: (grad_b + (x_f^T D) step) / sum D
+            step_b = -(grad_b / total + offsets @ step) if pb.fit_intercept else 0.0
+            change = np.asarray(X_f @ step).ravel() + step_b
+            t = self._step_length(free, step, change)
+            if t == 0.0:
+                return
+            self.w[free] += t * step
+            if self.constrained:
+                np.clip(self.w, *self.box, out=self.w)
+            self.z += t * change
+            self.b0 += t * step_b
+            if length < longest:  # a coordinate reached its kink or bound: a smaller face
+                keep = free_on_face(self.w, free, self.box)
+                free, X_f = free[keep], X_f[:, keep]
+                if free.size == 0:
+                    return
 
     def _penalty_change(self, ws, delta, t):
         """``g(w + t delta) - g(w)`` over ``ws`` (the hook of other penalty families)."""

@@ -1,0 +1,94 @@
+"""Newton steps on a face: the pieces both working-set states share.
+
+On the *face* of a sign pattern (the non-zero coefficients keep their signs, the
+others stay at zero, no box bound is crossed) the objective ``F(X w + b) + sum_j
+a_j |w_j| + b_j w_j^2 / 2`` is smooth: ``sum_j a_j sign(w_j) w_j + b_j w_j^2 / 2``
+plus the datafit. Coordinate descent identifies the face quickly but converges
+slowly on it when the columns are correlated; a Newton step restricted to the face
+converges quadratically once the face is the optimal one (the active-set idea of
+LARS and of the face steps of :class:`~sksafe.solvers._states.QuadraticCDState`).
+This module sizes such steps, builds their Hessian and keeps them on the face.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+#: largest face (free coefficients) on which a Newton step is attempted: its dense
+#: Hessian (8 |face|^2 bytes) and Cholesky factorisation stay small
+MAX_FACE_SIZE = 2500
+#: largest dense copy ``X[:, face]`` (entries; 100 MB) a Newton step may make
+MAX_FACE_ENTRIES = 12_500_000
+#: a flop of the Newton step (BLAS-3 product, Cholesky) costs about this fraction of
+#: a flop of a coordinate descent epoch (level-1 loops): sizes the epochs between steps
+BLAS_SPEEDUP = 0.2
+#: the same for a sparse Hessian ``X_f^T D X_f`` (scipy's sparse product, irregular
+#: access): an entry of it costs about as much as one of an epoch
+SPARSE_GRAM_SPEEDUP = 1.0
+
+
+def column_work(problem, cols):
+    """Stored entries of ``X[:, cols]``: the cost of one pass over those columns."""
+    if problem.is_sparse:
+        indptr = problem.X[2]
+        return int(np.sum(indptr[cols + 1] - indptr[cols]))
+    return problem.n_samples * cols.size
+
+
+def face_fits(problem, free):
+    """Whether a Newton step on the face ``free`` is small enough to attempt."""
+    return 0 < free.size <= MAX_FACE_SIZE and (
+        problem.is_sparse or problem.n_samples * free.size <= MAX_FACE_ENTRIES)
+
+
+def face_newton_cost(problem, free):
+    """Cost of one face Newton step in coordinate-descent entry units (Hessian and
+    Cholesky, discounted by :data:`BLAS_SPEEDUP` or :data:`SPARSE_GRAM_SPEEDUP`)."""
+    gram = column_work(problem, free) * free.size
+    return ((SPARSE_GRAM_SPEEDUP if problem.is_sparse else BLAS_SPEEDUP) * gram
+            + BLAS_SPEEDUP * free.size ** 3 / 3)
+
+
+def free_on_face(w, cols, box):
+    """Mask of ``cols`` free to move on the current face: non-zero, inside the box."""
+    lower, upper = box
+    values = w[cols]
+    return (values != 0.0) & (values > lower[cols]) & (values < upper[cols])
+
+
+def face_gram(X_f, weights, offsets):
+    """``sum_i weights_i (x_i - offsets)(x_i - offsets)^T`` over the rows of ``X_f`` (dense).
+
+    The columns are centred implicitly (a sparse ``X_f`` stays sparse): with
+    ``c = X_f^T weights`` it is ``X_f^T W X_f - c o^T - o c^T + sum(weights) o o^T``.
+    """
+    weighted = X_f.multiply(weights[:, None]) if sp.issparse(X_f) else X_f * weights[:, None]
+    gram = X_f.T @ weighted
+    gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram)
+    if offsets is not None:
+        col_sums = np.asarray(X_f.T @ weights).ravel()
+        gram -= np.outer(col_sums, offsets) + np.outer(offsets, col_sums)
+        gram += weights.sum() * np.outer(offsets, offsets)
+    return gram
+
+
+def longest_step_on_face(w, direction, longest, a, lower, upper):
+    """``(length, step)``: ``step = length * direction`` with the largest ``length <=
+    longest`` that keeps every coordinate on its face (a penalised coordinate stops
+    at its kink, every coordinate at its bound); the blocking ones land exactly on
+    zero or on their bound. ``(0, None)`` when no positive length is possible."""
+    to_zero = np.full_like(w, np.inf)
+    to_bound = np.full_like(w, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = (a > 0.0) & (w * direction < 0.0)
+        to_zero[crossing] = -w[crossing] / direction[crossing]
+        bound = np.where(direction > 0.0, upper, lower)
+        moving = direction != 0.0
+        to_bound[moving] = (bound[moving] - w[moving]) / direction[moving]
+    length = float(min(longest, to_zero.min(), to_bound.min()))
+    if not 0.0 < length < np.inf:
+        return 0.0, None
+    step = length * direction
+    at_zero = (to_zero <= length) & (to_zero <= to_bound)
+    at_bound = (to_bound <= length) & ~at_zero
+    step[at_zero] = -w[at_zero]
+    step[at_bound] = bound[at_bound] - w[at_bound]
+    return length, step
