@@ -12,6 +12,8 @@ This module sizes such steps, builds their Hessian and keeps them on the face.
 import numpy as np
 import scipy.sparse as sp
 
+from ._linalg import newton_direction
+
 #: largest face (free coefficients) on which a Newton step is attempted: its dense
 #: Hessian (8 |face|^2 bytes) and Cholesky factorisation stay small
 MAX_FACE_SIZE = 2500
@@ -92,3 +94,15 @@ def longest_step_on_face(w, direction, longest, a, lower, upper):
     step[at_zero] = -w[at_zero]
     step[at_bound] = bound[at_bound] - w[at_bound]
     return length, step
+
+
+def newton_step_on_face(hessian, grad, w, a, lower, upper):
+    """``(step, full)``: the Newton step of ``q(d) = grad^T d + d^T H d / 2``
+    (:func:`~sksafe.solvers._linalg.newton_direction`) kept on the face by
+    :func:`longest_step_on_face`; ``full`` is whether nothing shortened it (else a
+    coordinate reached its kink or bound). ``(None, False)`` when there is no step."""
+    direction, longest = newton_direction(hessian, grad)
+    if direction is None:
+        return None, False
+    length, step = longest_step_on_face(w, direction, longest, a, lower, upper)
+    return step, length == longest

@@ -23,10 +23,10 @@ from ..screening.gap_safe import evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
 from ._exact_newton import exact_model_applies, exact_newton_step
 from ._face import (column_work, face_fits, face_gram, face_newton_cost, free_on_face,
-                    longest_step_on_face)
+                    newton_step_on_face)
 from ._kernels import (_quadratic_primal, equality_projector, project_out,
                        quadratic_cd_working_set)
-from ._linalg import newton_direction, single_blas_thread
+from ._linalg import single_blas_thread
 
 
 def _basis_t(basis, v):
@@ -174,19 +174,16 @@ class QuadraticCDState:
             grad = (-(np.asarray(X_f[:, face].T @ theta).ravel()
                       - offsets[face] * theta.sum())
                     + self.a[cols] * np.sign(w) + self.b[cols] * w)
-            direction, longest = newton_direction(hessian[np.ix_(face, face)], grad)
-            if direction is None:
-                return
-            length, step = longest_step_on_face(w, direction, longest, self.a[cols],
-                                                self.box[0][cols], self.box[1][cols])
-            if length == 0.0:
+            step, full = newton_step_on_face(hessian[np.ix_(face, face)], grad, w,
+                                             self.a[cols], self.box[0][cols], self.box[1][cols])
+            if step is None:
                 return
             before = self.primal()
             self._move(cols, step)
             if self.primal() > before:  # rounding on a nearly flat face: undo
                 self._move(cols, -step)
                 return
-            if length == longest:
+            if full:
                 return  # the minimiser on this face
             face = face[free_on_face(self.w, cols, self.box)]
             if face.size == 0:
@@ -594,12 +591,9 @@ class ProxNewtonState:
                 return  # Newton has converged on this face: the outer gap decides
             hessian = face_gram(X_f, curvature, offsets)
             hessian[np.diag_indices_from(hessian)] += self.b[free]
-            direction, longest = newton_direction(hessian, grad)
-            if direction is None:
-                return
-            length, step = longest_step_on_face(w, direction, longest, self.a[free],
-                                                self.box[0][free], self.box[1][free])
-            if length == 0.0:
+            step, full = newton_step_on_face(hessian, grad, w, self.a[free],
+                                             self.box[0][free], self.box[1][free])
+            if step is None:
                 return
             # the intercept minimises the model given the step: (grad_b + (x_f^T D) step) / sum D
             step_b = -(grad_b / total + offsets @ step) if pb.fit_intercept else 0.0
@@ -612,7 +606,7 @@ class ProxNewtonState:
                 np.clip(self.w, *self.box, out=self.w)
             self.z += t * change
             self.b0 += t * step_b
-            if length < longest:  # a coordinate reached its kink or bound: a smaller face
+            if not full:  # a coordinate reached its kink or bound: a smaller face
                 keep = free_on_face(self.w, free, self.box)
                 free, X_f = free[keep], X_f[:, keep]
                 if free.size == 0:
