@@ -124,13 +124,22 @@ def sphere_test(dual_norms, radius, norms, thresholds):
 
 
 def screening_priorities(dual_norms, norms, thresholds):
-    """Gap-safe distance to the constraint, ``(thr_u - Omega^D_u(theta)) / ||X_u||``.
+    """Working-set priorities: the margin ``thr_u - Omega^D_u(theta)`` of each unit's dual
+    constraint (``inf`` where ``||X_u|| = 0``: such a unit never enters).
 
     Small values mean "close to entering the model": the working set takes the
-    smallest ones (celer's priorities).
+    smallest ones. This is the unnormalised violation that skglm ranks by
+    (Bertrand et al., ICML 2022), not celer's Gap Safe distance, the same margin
+    divided by ``||X_u||`` (Massias et al., ICML 2018): on columns of unequal
+    norms (word counts, unstandardised markers) the division favours long, dense
+    columns, whose epochs cost most. Measured on cold fits at ``alpha_max / 1000``:
+    reuters L1-logistic 400 -> 146 ms, movie reviews 3.9 -> 1.7 s, arcene 715 ->
+    340 ms, reuters Lasso 262 -> 172 ms, a group Lasso on reuters 3.2 -> 2.2 s; the
+    paths of reuters and of the wheat markers unchanged. On standardised columns
+    both rankings are the same. (The sphere test divides by ``||X_u||``: that is
+    the geometry of the safe sphere, not a ranking.)
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(norms > 0, (thresholds - dual_norms) / norms, np.inf)
+    return np.where(norms > 0, thresholds - dual_norms, np.inf)
 
 
 class SeparableGeometry:
