@@ -382,9 +382,9 @@ class ProxNewtonState:
         violation on ``ws`` has dropped to ``newton_exit`` times its value on entry:
         the outer loop then re-ranks the features (skglm's rule; Bertrand et al.,
         NeurIPS 2022). Each Newton model is solved to ``model_accuracy`` times the
-        current violation (inexact prox-Newton). Once the coordinate descent epochs
-        spent cost as much as a Newton step on the face of the current sign pattern,
-        such steps are taken instead of the next model (:meth:`_face_newton_steps`).
+        current violation (inexact prox-Newton). Where that coordinate descent
+        struggles, Newton steps on the face of the current sign pattern take the
+        place of the next model (:meth:`_face_steps_due`, :meth:`_face_newton_steps`).
         """
         pb, datafit = self.problem, self.datafit
         best_theta, best_dual = None, -np.inf
@@ -526,9 +526,10 @@ class ProxNewtonState:
     face_change = 0.1
 
     def _face_steps_due(self, ws):
-        """Whether coordinate descent struggles on the models (one used up its epochs),
-        the last model left the face unchanged, and the model epochs since the last
-        face steps cost as much as one of them."""
+        """Whether to take face steps now: coordinate descent struggles on the models
+        (one used up its epochs), the last model changed at most ``face_change`` of
+        the face's signs, and the model epochs since the last face steps cost as much
+        as one of them."""
         if self.datafit.full_hessian or self.model_epochs <= self.max_cd_epochs:
             return False  # (the exact models of _exact_newton take face steps of their own)
         free = ws[free_on_face(self.w, ws, self.box)]
