@@ -226,11 +226,17 @@ def test_dense_csc_csr_same_solution(name):
     alpha = default_alpha(name, X, y)
     dense = make(name, alpha).fit(X, y)
     assert np.count_nonzero(dense.coef_) > 0
+    # The gap G <= tol P(0) bounds |w - w*| by sqrt(2 G / mu) only, mu the strong
+    # convexity: for most cases both fits land far closer than that, but the Huber fit
+    # (outliers in the linear zone, mu = the penalty's l2 part, 0.1 alpha) may stop
+    # anywhere within its certificate: measured 1.1e-5 (|coef| 3.75) at a gap of 8e-13,
+    # where the bound is 2e-5.
+    rtol = 1e-5 if name == "huber" else 1e-8
     for fmt in ("csc", "csr"):
         model = make(name, alpha).fit(sp.csr_matrix(X).asformat(fmt), y)
-        assert_same_solution(model, dense, 1e-8, what=fmt)
+        assert_same_solution(model, dense, rtol, what=fmt)
         np.testing.assert_allclose(scores(model, sp.csr_matrix(X).asformat(fmt)),
-                                   scores(dense, X), rtol=1e-8, atol=1e-8)
+                                   scores(dense, X), rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("fmt", ["dense", "csr"])
