@@ -6,6 +6,7 @@ dense positive semi-definite systems, one thread at a time.
 """
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 from threadpoolctl import ThreadpoolController
 
 _BLAS_CONTROLLER = []
@@ -41,16 +42,46 @@ def newton_direction(hessian, grad):
         factor = scipy.linalg.cho_factor(hessian, check_finite=False)
         direction = -scipy.linalg.cho_solve(factor, grad, check_finite=False)
     except scipy.linalg.LinAlgError:
-        eigval, eigvec = scipy.linalg.eigh(hessian, check_finite=False)
-        keep = eigval > 1e-12 * max(eigval[-1], 0.0)
-        basis = eigvec[:, keep]
-        coords = basis.T @ grad
-        null_part = grad - basis @ coords
+        null_part, direction = _semidefinite_parts(hessian, grad)
         if null_part @ null_part > 1e-20 * (grad @ grad):
-            direction = -null_part
-            if np.all(np.isfinite(direction)) and grad @ direction < 0.0:
-                return direction, np.inf
-        direction = -basis @ (coords / eigval[keep])
+            if np.all(np.isfinite(null_part)) and grad @ null_part > 0.0:
+                return -null_part, np.inf
     if not np.all(np.isfinite(direction)) or grad @ direction >= 0.0:
         return None, 0.0
     return direction, 1.0
+
+
+def _semidefinite_parts(hessian, grad):
+    """``(null_part, -H^+ grad)``: the component of ``grad`` in the null space of the
+    singular ``H`` and the minimal-norm minimiser of ``q`` over its range.
+
+    A rank-revealing (pivoted) Cholesky factorisation ``P^T H P = R^T R``, ``R = [R11
+    R12]`` of rank ``r`` (LAPACK ``dpstrf``, about |f|^3 / 3 flops, where an
+    eigendecomposition costs about 9 |f|^3): the null space is spanned by the
+    columns of ``P [-R11^{-1} R12; I]``. Pivots below ``1e-12`` times the largest
+    diagonal entry count as zero.
+    """
+    size = hessian.shape[0]
+    tol = 1e-12 * max(float(np.max(np.diag(hessian))), 0.0)
+    factor, piv, rank, _ = scipy.linalg.lapack.dpstrf(hessian, tol=tol, lower=0)
+    piv = piv[:size] - 1  # LAPACK's pivots count from one
+    R11 = np.triu(factor[:rank, :rank])
+    mixing = scipy.linalg.solve_triangular(R11, factor[:rank, rank:], check_finite=False)
+    gram = np.eye(size - rank) + mixing.T @ mixing  # N^T N, N = [-mixing; I]
+    gram_factor = scipy.linalg.cho_factor(gram, check_finite=False)
+
+    def project_out_of_range(v):
+        """The null-space component of ``v`` (permuted coordinates)."""
+        coeff = scipy.linalg.cho_solve(gram_factor, v[rank:] - mixing.T @ v[:rank],
+                                       check_finite=False)
+        return np.concatenate([-mixing @ coeff, coeff])
+
+    g = grad[piv]
+    null_part = np.empty(size)
+    null_part[piv] = project_out_of_range(g)
+    half = scipy.linalg.solve_triangular(R11, g[:rank], trans="T", check_finite=False)
+    basic = np.concatenate([-scipy.linalg.solve_triangular(R11, half, check_finite=False),
+                            np.zeros(size - rank)])
+    direction = np.empty(size)
+    direction[piv] = basic - project_out_of_range(basic)
+    return null_part, direction
