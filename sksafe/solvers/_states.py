@@ -241,7 +241,7 @@ class ProxNewtonState:
         self._grad_memo = None  # (z, grad F(z)) of the last gradient
         self._theta_memo = None  # (grad F(z) of the memo above, theta)
         self._work_since_face = 0  # CD entries visited since the last face steps
-        self._last_face = None  # signs of the free coordinates at the last check
+        self._last_face = None  # (free coordinates, their signs) at the last check
 
     def _loss(self, z):
         # the outer loop, the subproblem and the line search ask for the loss at the same
@@ -532,15 +532,18 @@ class ProxNewtonState:
         as one of them."""
         if self.datafit.full_hessian or self.model_epochs <= self.max_cd_epochs:
             return False  # (the exact models of _exact_newton take face steps of their own)
-        free = ws[free_on_face(self.w, ws, self.box)]
-        signs = np.zeros(self.problem.n_features, dtype=np.int8)
-        signs[free] = np.sign(self.w[free])
-        previous, self._last_face = self._last_face, signs
+        free = ws[free_on_face(self.w, ws, self.box)]  # sorted, as ws is
+        signs = np.sign(self.w[free])
+        previous, self._last_face = self._last_face, (free, signs)
         if previous is None:
             return False
         # a face the last model changed much is not yet near the optimal one: Newton on it
-        # is wasted (coordinate descent still moving a few coordinates is not a reason)
-        changed = np.count_nonzero(previous != signs)
+        # is wasted (coordinate descent still moving a few coordinates is not a reason).
+        # Changed: coordinates that entered or left the face, and sign flips on both.
+        _, was, now = np.intersect1d(previous[0], free, assume_unique=True,
+                                     return_indices=True)
+        changed = (previous[0].size + free.size - 2 * was.size
+                   + np.count_nonzero(previous[1][was] != signs[now]))
         return (changed <= self.face_change * free.size and face_fits(self.problem, free)
                 and self._work_since_face >= face_newton_cost(self.problem, free))
 
