@@ -390,3 +390,33 @@ def test_screening_is_safe_wheat_genotypes_lasso():
     X = np.asarray(data["X"], dtype=np.float64)  # raw 0/1/2-type codes, unstandardised
     y = np.asarray(data["y"], dtype=np.float64)
     check_screening_safety(_real_problem(X, y, "quadratic", 0.1, name="wheat_bglr"))
+
+
+def test_computed_gap_radius_covers_rounding():
+    """A gap at rounding level (even negative) gets the radius of the rounding bound,
+    not 0: the true gap may be that large. Far below it, nothing is tested."""
+    from sksafe.screening import computed_gap_radius, gap_safe_radius
+    primal, n, gamma = 10.0, 50, 1.0
+    floor = n * np.finfo(np.float64).eps * 2 * primal
+    assert computed_gap_radius(primal, primal + 0.5 * floor, gamma, n) == pytest.approx(
+        np.sqrt(2 * floor / gamma))
+    assert computed_gap_radius(primal, primal, gamma, n) == pytest.approx(
+        np.sqrt(2 * floor / gamma))
+    assert computed_gap_radius(primal, primal - 1e-3, gamma, n) == pytest.approx(
+        gap_safe_radius(1e-3, gamma))
+    assert computed_gap_radius(primal, primal + 1e-6, gamma, n) is None
+    assert computed_gap_radius(primal, -np.inf, gamma, n) is None
+
+
+def test_screening_at_a_rounding_level_gap():
+    """A fit that converges in one subproblem ends with a gap of rounding size, here
+    negative (-3.6e-15 when written): it still screens, and safely."""
+    from sksafe.penalties import GroupL1
+    from conftest import make_regression_data
+    X, y = make_regression_data(n=50, p=40, seed=11)
+    alpha_max = solve(X, y, Quadratic(), GroupL1(1.0, groups=5, positive=True)).alpha_max
+    penalty = GroupL1(0.2 * alpha_max, groups=5, positive=True)
+    res = solve(X, y, Quadratic(), penalty, tol=1e-12)
+    ref = solve(X, y, Quadratic(), penalty, tol=1e-14, screening=False)
+    assert np.any(res.screened_features)
+    assert np.all(ref.coef[res.screened_features] == 0.0)

@@ -64,7 +64,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..penalties._kernels import conjugate_sum, dual_scaling, effective_correlations
 from ..penalties.base import as_box
-from ..screening.gap_safe import gap_safe_radius, screening_priorities, sphere_test
+from ..screening.gap_safe import computed_gap_radius, screening_priorities, sphere_test
 from ..solvers._design import centred_sq_norms, xt_dot
 from ..solvers._problem import kernel_design
 from ..solvers.working_set import NOT_SCREENED, SolveResult, _outer_loop, resolve_solver
@@ -407,10 +407,11 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
             theta, unit_weights=penalty.unit_weights(p) if alpha_max is None else None)
         if alpha_max is None:
             alpha_max = amax
-        gap = primal - engine.dual_value(theta, kappa, conj, problem)
+        dual = engine.dual_value(theta, kappa, conj, problem)
+        gap = primal - dual
         radius = None
-        if screening and gamma is not None and np.isfinite(gap) and gap >= 0:
-            radius = gap_safe_radius(gap, gamma)
+        if screening and gamma is not None:
+            radius = computed_gap_radius(primal, dual, gamma, problem.n_samples)
         forced = np.flatnonzero(w)
         n_best = max(p0, 2 * forced.size)
         if previous_ws is not None:

@@ -105,6 +105,25 @@ def gap_safe_radius(gap, gamma):
     return np.sqrt(2.0 * max(gap, 0.0) / gamma)
 
 
+def computed_gap_radius(primal, dual, gamma, n_samples):
+    """Safe radius from a *computed* gap ``primal - dual``, allowing for its rounding.
+
+    ``P`` and ``D`` are sums over ``n_samples`` terms, each computed with an error of
+    up to about ``n eps (|P| + |D|)`` (the worst-case bound of recursive summation).
+    A computed gap below that floor, zero or negative, only says that the true gap
+    is at most the floor, so the radius is that of the floor: ``sqrt(2 max(G,
+    floor) / gamma)``. Clipping such a gap at 0 instead would trust it, and the
+    sphere test would then screen on a radius that rounding made too small. Returns
+    ``None`` (test nothing) when the gap is not finite or negative beyond the floor,
+    a dual value above the primal one by more than rounding explains.
+    """
+    floor = n_samples * np.finfo(np.float64).eps * (abs(primal) + abs(dual))
+    gap = primal - dual
+    if not np.isfinite(gap) or gap < -floor:
+        return None
+    return gap_safe_radius(max(gap, floor), gamma)
+
+
 #: relative margin of the sphere test: the computed correlations carry rounding
 #: errors (~ n * eps * sum_i |x_ij theta_i|), and at a duality gap near machine
 #: precision an active feature (``|X_j^T theta*| = a_j``) could otherwise pass the

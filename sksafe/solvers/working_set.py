@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..penalties.base import unpenalised_mask
-from ..screening.gap_safe import SeparableGeometry, gap_safe_radius
+from ..screening.gap_safe import SeparableGeometry, computed_gap_radius
 from ._problem import make_problem
 from ._states import ProxNewtonState, QuadraticCDState
 
@@ -497,10 +497,10 @@ def check_gap_and_screen(geometry, state, candidates, active, screened_at, *, it
     gap = primal - dual
     n_newly = 0
     moved = False
-    # a negative gap means a dual value above the primal one, i.e. rounding (or worse)
-    # at convergence; clipping it to radius 0 would trust that value: test nothing then
-    if screening and geometry.gamma is not None and np.isfinite(gap) and gap >= 0:
-        radius = gap_safe_radius(gap, geometry.gamma)
+    radius = None
+    if screening and geometry.gamma is not None:
+        radius = computed_gap_radius(primal, dual, geometry.gamma, geometry.problem.n_samples)
+    if radius is not None:
         out = geometry.sphere_test(dual_norms, radius, units)
         if np.any(out):
             newly = units[out]
