@@ -318,6 +318,16 @@ def test_bad_groups_raise(groups, message):
         SafeScreeningGroupLasso(groups=groups).fit(X, y)
 
 
+def test_groups_given_as_labels_get_a_short_hint():
+    """One label per feature is not a list of sizes: the error says so and shows only
+    the first few of the (here 8000) values."""
+    X = np.random.default_rng(0).standard_normal((20, 8000))
+    labels = np.repeat(np.arange(1000), 8)
+    with pytest.raises(ValueError, match="one entry per feature") as info:
+        SafeScreeningGroupLasso(groups=list(labels)).fit(X, X[:, 0])
+    assert "(8000 values)" in str(info.value) and len(str(info.value)) < 400
+
+
 def test_bad_block_inputs_raise():
     X, y = _grouped_problem(0, n_groups=4, size=2)
     with pytest.raises(ValueError, match="weights"):

@@ -277,11 +277,12 @@ def run_path(problem, datafit, penalty, alphas, *, coef_init=None, intercept_ini
     missed = np.flatnonzero(gaps > tol)
     if missed.size and tol > 0:
         worst = missed[np.argmax(gaps[missed])]
+        ratio = f" ({alphas[worst] / alpha_max:.2e} alpha_max)" if alpha_max > 0 else ""
         warnings.warn(
             f"{missed.size} of {n_alphas} fits of the path did not reach the relative duality "
             f"gap tol={tol:.1e}; the largest gap is {gaps[worst]:.2e} at alpha="
-            f"{alphas[worst]:.4g} ({alphas[worst] / alpha_max:.2e} alpha_max). Increase "
-            "max_iter, or tol.", ConvergenceWarning, stacklevel=3)
+            f"{alphas[worst]:.4g}{ratio}. Increase max_iter, or tol.", ConvergenceWarning,
+            stacklevel=3)
     if not problem.fit_intercept:
         intercepts[:] = 0.0
     return PathResult(alphas=alphas, coefs=coefs, intercepts=intercepts, dual_gaps=gaps,

@@ -42,11 +42,15 @@ def check_groups(groups, n_features):
     elif isinstance(groups, (list, tuple, np.ndarray)) and len(groups) > 0:
         if all(isinstance(g, numbers.Integral) and not isinstance(g, bool) for g in groups):
             sizes = [int(g) for g in groups]
-            if min(sizes) < 1:
-                raise ValueError(f"group sizes must be >= 1, got {sizes}.")
-            if sum(sizes) != n_features:
-                raise ValueError(f"the group sizes sum to {sum(sizes)}, but X has "
-                                 f"{n_features} features.")
+            if min(sizes) < 1 or sum(sizes) != n_features:
+                problem = (f"group sizes must be >= 1, got {_head(sizes)}" if min(sizes) < 1
+                           else f"the group sizes {_head(sizes)} sum to {sum(sizes)}, but X "
+                                f"has {n_features} features")
+                hint = ("; it has one entry per feature: for one group label per feature, "
+                        "pass [np.flatnonzero(labels == g) for g in np.unique(labels)]"
+                        if len(sizes) == n_features else "")
+                raise ValueError(f"A list of ints in groups gives the sizes of contiguous "
+                                 f"groups: {problem}{hint}.")
             return (np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
                     np.arange(n_features, dtype=np.int64))
         else:
@@ -74,6 +78,13 @@ def check_groups(groups, n_features):
                          f"{np.flatnonzero(counts == 0)[:10].tolist()}.")
     ptr = np.concatenate([[0], np.cumsum([m.size for m in members])]).astype(np.int64)
     return ptr, rows
+
+
+def _head(values, k=8):
+    """The first ``k`` of ``values`` as text, for error messages about long lists."""
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:k])
+    return f"[{shown}, ... ({len(values)} values)]" if len(values) > k else f"[{shown}]"
 
 
 def _check_group_weights(weights, group_ptr):
