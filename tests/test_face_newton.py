@@ -187,3 +187,24 @@ def test_prox_newton_face_steps_replace_stalling_models(monkeypatch):
     slow = solve(X, y, datafit, L1(alpha), fit_intercept=False, tol=1e-9, max_iter=200)
     assert not face_calls and slow.relative_gap <= 1e-9
     assert sum(model_epochs) > 2 * fast_epochs  # (measured: 630 against 188 epochs)
+
+
+def test_single_blas_thread_holds_until_the_last_user_leaves():
+    """The BLAS limit is process-wide: overlapping users (fits in threads) share it,
+    and the first to leave must not lift it under the others."""
+    from threadpoolctl import threadpool_info
+    from sksafe.solvers._linalg import single_blas_thread
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS library seen by threadpoolctl")
+    first, second = single_blas_thread(), single_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert all(n == 1 for n in blas_threads())
+    second.__exit__(None, None, None)
+    assert blas_threads() == before

@@ -4,25 +4,45 @@ The face Newton steps of :class:`~sksafe.solvers._states.QuadraticCDState` and
 the exact-Hessian models of :mod:`sksafe.solvers._exact_newton` both solve small
 dense positive semi-definite systems, one thread at a time.
 """
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 from threadpoolctl import ThreadpoolController
 
-_BLAS_CONTROLLER = []
+_BLAS_LIMIT = {"lock": threading.Lock(), "controller": None, "depth": 0, "limiter": None}
 
 
+@contextmanager
 def single_blas_thread():
     """Context limiting BLAS/LAPACK to one thread, like the rest of the solver.
 
     The face Newton steps factorise matrices of a few hundred rows, many times per
     fit: threads buy little there, and on a busy machine (or under joblib's
     parallel CV folds) spinning BLAS threads made them ten times slower in a
-    measurement. The controller scans the loaded libraries once, at first use.
+    measurement. The limit is process-wide, so fits running in several threads at
+    once (CV folds under the threading or dask backend) share one: it is set when
+    the first of them enters and restored when the last leaves (a limit per fit,
+    restored by whichever fit left first, let the others' steps run multithreaded).
+    The controller scans the loaded libraries once, at first use.
     """
-    if not _BLAS_CONTROLLER:
-        _BLAS_CONTROLLER.append(ThreadpoolController())
-    return _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
+    state = _BLAS_LIMIT
+    with state["lock"]:
+        if state["depth"] == 0:
+            if state["controller"] is None:
+                state["controller"] = ThreadpoolController()
+            state["limiter"] = state["controller"].limit(limits=1, user_api="blas")
+        state["depth"] += 1
+    try:
+        yield
+    finally:
+        with state["lock"]:
+            state["depth"] -= 1
+            if state["depth"] == 0:
+                state["limiter"].restore_original_limits()
+                state["limiter"] = None
 
 
 def newton_direction(hessian, grad):
