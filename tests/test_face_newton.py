@@ -190,8 +190,8 @@ def test_prox_newton_face_steps_replace_stalling_models(monkeypatch):
 
 
 def test_single_blas_thread_holds_until_the_last_user_leaves():
-    """The BLAS limit is process-wide: overlapping users (fits in threads) share it,
-    and the first to leave must not lift it under the others."""
+    """Overlapping uses in one thread share the limit: the first to leave must not lift
+    it under the other; the last restores the thread counts found on entry."""
     from threadpoolctl import threadpool_info
     from sksafe.solvers._linalg import single_blas_thread
 
@@ -208,3 +208,29 @@ def test_single_blas_thread_holds_until_the_last_user_leaves():
     assert all(n == 1 for n in blas_threads())
     second.__exit__(None, None, None)
     assert blas_threads() == before
+
+
+def test_single_blas_thread_limits_a_worker_thread():
+    """In a worker thread, after the main thread has used the limit, BLAS runs on one
+    thread too (OpenBLAS's process-wide setter did not reach such a thread)."""
+    import threading
+    from threadpoolctl import threadpool_info
+    from sksafe.solvers._linalg import single_blas_thread
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    if not blas_threads():
+        pytest.skip("no BLAS library seen by threadpoolctl")
+    with single_blas_thread():
+        pass
+    seen = []
+
+    def work():
+        with single_blas_thread():
+            seen.extend(blas_threads())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen and all(n == 1 for n in seen)

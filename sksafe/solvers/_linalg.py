@@ -12,7 +12,7 @@ import scipy.linalg
 import scipy.linalg.lapack
 from threadpoolctl import ThreadpoolController
 
-_BLAS_LIMIT = {"lock": threading.Lock(), "controller": None, "depth": 0, "limiter": None}
+_BLAS_LIMIT = threading.local()  # per thread: controller, local setters, depth, saved state
 
 
 @contextmanager
@@ -22,27 +22,42 @@ def single_blas_thread():
     The face Newton steps factorise matrices of a few hundred rows, many times per
     fit: threads buy little there, and on a busy machine (or under joblib's
     parallel CV folds) spinning BLAS threads made them ten times slower in a
-    measurement. The limit is process-wide, so fits running in several threads at
-    once (CV folds under the threading or dask backend) share one: it is set when
-    the first of them enters and restored when the last leaves (a limit per fit,
-    restored by whichever fit left first, let the others' steps run multithreaded).
-    The controller scans the loaded libraries once, at first use.
+    measurement. One thread also makes their last digits independent of the thread
+    that runs the fit. OpenBLAS (0.3.30 here) keeps a thread count per calling
+    thread once the process has set one: the process-wide setter that
+    threadpoolctl calls, used from a worker thread after the main thread had used
+    it, left that worker at 2 threads, and a CV fold fitted in a worker thread
+    differed from the same fold in the main thread by 1e-14. So OpenBLAS libraries
+    that have ``openblas_set_num_threads_local`` are set through it, for the calling
+    thread only, and never through the process-wide setter (a fit in another thread
+    restoring that one changed this thread's results again); other BLAS libraries
+    through threadpoolctl. Nested uses in one thread share the outermost limit; each
+    thread scans the libraries once (0.7 ms).
     """
     state = _BLAS_LIMIT
-    with state["lock"]:
-        if state["depth"] == 0:
-            if state["controller"] is None:
-                state["controller"] = ThreadpoolController()
-            state["limiter"] = state["controller"].limit(limits=1, user_api="blas")
-        state["depth"] += 1
+    if getattr(state, "controller", None) is None:
+        state.controller = ThreadpoolController()
+        blas = [lib for lib in state.controller.lib_controllers if lib.user_api == "blas"]
+        local = [hasattr(lib.dynlib, "openblas_set_num_threads_local") for lib in blas]
+        state.local_setters = [lib.dynlib.openblas_set_num_threads_local
+                               for lib, has in zip(blas, local) if has]
+        state.others = [lib.filepath for lib, has in zip(blas, local) if not has]
+        state.depth, state.saved, state.limiter = 0, [], None
+    if state.depth == 0:
+        state.saved = [setter(1) for setter in state.local_setters]
+        if state.others:
+            state.limiter = state.controller.select(filepath=state.others).limit(limits=1)
+    state.depth += 1
     try:
         yield
     finally:
-        with state["lock"]:
-            state["depth"] -= 1
-            if state["depth"] == 0:
-                state["limiter"].restore_original_limits()
-                state["limiter"] = None
+        state.depth -= 1
+        if state.depth == 0:
+            if state.limiter is not None:
+                state.limiter.restore_original_limits()
+            for setter, previous in zip(state.local_setters, state.saved):
+                setter(previous)
+            state.limiter, state.saved = None, []
 
 
 def newton_direction(hessian, grad):
