@@ -234,3 +234,37 @@ def test_single_blas_thread_limits_a_worker_thread():
     thread.start()
     thread.join()
     assert seen and all(n == 1 for n in seen)
+
+
+def test_single_blas_thread_without_a_local_setter():
+    """BLAS libraries without ``openblas_set_num_threads_local`` (MKL, older OpenBLAS)
+    are limited through threadpoolctl: run in a fresh thread with every library
+    treated as such one."""
+    import threading
+    from threadpoolctl import ThreadpoolController, threadpool_info
+    from sksafe.solvers import _linalg
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    seen = {}
+
+    def work():
+        controller = ThreadpoolController()
+        state = _linalg._BLAS_LIMIT  # this thread's state, set up by hand
+        state.controller, state.local_setters = controller, []
+        state.others = [lib.filepath for lib in controller.lib_controllers
+                        if lib.user_api == "blas"]
+        state.depth, state.saved, state.limiter = 0, [], None
+        seen["before"] = blas_threads()
+        with _linalg.single_blas_thread():
+            seen["inside"] = blas_threads()
+        seen["after"] = blas_threads()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if not seen["before"]:
+        pytest.skip("no BLAS library seen by threadpoolctl")
+    assert all(n == 1 for n in seen["inside"])
+    assert seen["after"] == seen["before"]

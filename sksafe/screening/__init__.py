@@ -3,5 +3,5 @@ from .gap_safe import (SeparableGeometry, computed_gap_radius, correlations, eva
                        gap_safe_radius, screening_priorities, sphere_test)
 from .group import BlockGeometry
 
-__all__ = ["computed_gap_radius", "correlations", "evaluate_dual", "gap_safe_radius", "screening_priorities",
-           "sphere_test", "SeparableGeometry", "BlockGeometry"]
+__all__ = ["computed_gap_radius", "correlations", "evaluate_dual", "gap_safe_radius",
+           "screening_priorities", "sphere_test", "SeparableGeometry", "BlockGeometry"]

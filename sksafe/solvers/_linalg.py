@@ -23,16 +23,16 @@ def single_blas_thread():
     fit: threads buy little there, and on a busy machine (or under joblib's
     parallel CV folds) spinning BLAS threads made them ten times slower in a
     measurement. One thread also makes their last digits independent of the thread
-    that runs the fit. OpenBLAS (0.3.30 here) keeps a thread count per calling
-    thread once the process has set one: the process-wide setter that
-    threadpoolctl calls, used from a worker thread after the main thread had used
-    it, left that worker at 2 threads, and a CV fold fitted in a worker thread
-    differed from the same fold in the main thread by 1e-14. So OpenBLAS libraries
-    that have ``openblas_set_num_threads_local`` are set through it, for the calling
-    thread only, and never through the process-wide setter (a fit in another thread
-    restoring that one changed this thread's results again); other BLAS libraries
-    through threadpoolctl. Nested uses in one thread share the outermost limit; each
-    thread scans the libraries once (0.7 ms).
+    that runs the fit. With scipy's OpenBLAS (0.3.30 and 0.3.31 here), the
+    process-wide setter that threadpoolctl calls, used from a worker thread after
+    the main thread had used it, left that worker at 2 threads, as if OpenBLAS kept
+    a count per thread; a CV fold fitted in a worker thread then differed from the
+    same fold in the main thread by 1e-14. So OpenBLAS libraries that have
+    ``openblas_set_num_threads_local`` are limited through it, for the calling
+    thread only, and not through the process-wide setter as well (with both, the
+    threading-backend CV test still failed 3 runs of 5); other BLAS libraries go
+    through threadpoolctl. Nested uses in one thread share the outermost limit;
+    each thread scans the libraries once (0.7 ms).
     """
     state = _BLAS_LIMIT
     if getattr(state, "controller", None) is None:
