@@ -170,6 +170,8 @@ class BlockRuntime:
     client : distributed.Client
     blocks : list of Future
         One :class:`~sksafe.distributed._tasks.RowBlock` future per block, in row order.
+    sources : list of Delayed, default=None
+        What ``blocks`` were computed from (see :meth:`lazy_block`).
     max_retries : int
         Replays of a failed round before giving up.
     timeout : float
@@ -180,9 +182,10 @@ class BlockRuntime:
     #: as every other round; the solver's numbers are the same either way)
     direct = True
 
-    def __init__(self, client, blocks, *, max_retries=3, timeout=600.0):
+    def __init__(self, client, blocks, *, sources=None, max_retries=3, timeout=600.0):
         self.client = client
         self.blocks = list(blocks)
+        self.sources = sources
         # the blocks as given and the transforms applied since (see :meth:`transform`):
         # direct rounds name the former and the workers apply the latter themselves
         self._base_blocks = list(blocks)
@@ -213,12 +216,11 @@ class BlockRuntime:
             if future.status in ("error", "cancelled"):
                 future.result()
         who_has = self.client.who_has(self._base_blocks)
-        live = sorted(self._live_workers())
-        owners = []
-        for k, future in enumerate(self._base_blocks):
-            holders = sorted(who_has.get(future.key, ()))
-            owners.append(holders[0] if holders else live[k % len(live)])
-        return owners
+        holders = [sorted(who_has.get(future.key, ())) for future in self._base_blocks]
+        if all(holders):
+            return [held[0] for held in holders]
+        live = sorted(self._live_workers())  # a call to the scheduler: only when needed
+        return [held[0] if held else live[k % len(live)] for k, held in enumerate(holders)]
 
     def submit(self, func, k, *args, **kwargs):
         """Run ``func(*args, **kwargs)`` as a task on block ``k``'s worker (a Future)."""
@@ -347,6 +349,16 @@ class BlockRuntime:
         self.blocks = [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
         self._pending_bytes = 0  # no round: the next one needs these blocks anyway
         self._transforms += ((func, args),)
+
+    def lazy_block(self, k):
+        """Block ``k`` as a ``dask.delayed`` object: its source and the transforms since,
+        a graph that holds no block, computed only if asked for (after the fit)."""
+        import dask
+
+        block = self.sources[k]
+        for func, args in self._transforms:
+            block = dask.delayed(func, pure=True)(block, *args)
+        return block
 
     def close(self):
         """Let go of the blocks at the end of a fit: the workers free them now rather

@@ -353,17 +353,22 @@ class DualCandidate:
         return (1.0 / self.scale) * self if self.scale != 1.0 else self
 
     def to_dask_array(self):
-        """The (scaled) dual point as a dask array chunked like the rows."""
+        """The (scaled) dual point as a lazy dask array chunked like the rows.
+
+        Its graph recomputes the point from the blocks' sources (the user's
+        chunks), so the fit sends no task for it and holds no block for it:
+        a fit's caller rarely looks at its dual point.
+        """
+        import dask
         import dask.array as da
 
-        runtime = self.problem.runtime
-        factors = self.factors()
-        points = self.points()
-        parts = [runtime.submit(_tasks.block_dual_vector, k, points[k], factors, self.scale)
+        pb, runtime = self.problem, self.problem.runtime
+        vector = dask.delayed(_tasks.block_dual_vector, pure=True)
+        parts = [vector(runtime.lazy_block(k), pb.datafit, self.cols, self.coefs, self.offset,
+                        pb.y_offset, self.factors(), self.scale)
                  for k in range(runtime.n_blocks)]
-        sizes = self.problem.block_sizes
         return da.concatenate([da.from_delayed(part, shape=(n,), dtype=np.float64)
-                               for part, n in zip(parts, sizes)])
+                               for part, n in zip(parts, pb.block_sizes)])
 
 
 class DistributedGeometry(SeparableGeometry):

@@ -319,6 +319,8 @@ def fetch_columns(block, cols):
     return np.asarray(part, dtype=np.float64)
 
 
-def block_dual_vector(point, factors, scale):
-    """The block's rows of the dual point ``scale * theta`` (to hand back as a dask array)."""
+def block_dual_vector(block, datafit, cols, coefs, offset, y_offset, factors, scale):
+    """The block's rows of the dual point ``scale * theta`` of :func:`block_point`'s point
+    (the chunks of the dask array a fit hands back)."""
+    point = block_point(block, datafit, cols, coefs, offset, y_offset)
     return scale * _scaled_theta(point, factors)
