@@ -1,11 +1,13 @@
 """Distributed fitting on a 2-worker Dask LocalCluster (issue: Dask, sample and feature blocks).
 
 (a) Problems that fit one machine (the setting of ``../shared/notes/dask.md`` section 3):
-    dense 2000 x 20000 L1 logistic regression and Lasso (20 true features), and a
-    sparse (1 %) L1 logistic regression (200 true features), at alpha = alpha_max / 10,
-    no intercept. Compared: single-machine sksafe, sksafe on row blocks and on column
+    dense 2000 x 20000 L1 logistic regression and Lasso (20 true features), and
+    sparse (1 %) L1 logistic regressions of 2000 x 20000 (200 true features) and
+    20 000 x 200 000 ("sparse-large", 40 million entries, 2000 true features), at
+    alpha = alpha_max / 10, no intercept. Compared: single-machine sksafe, sksafe on row blocks and on column
     blocks (2 worker processes; row blocks also with every working set solved by
-    rounds over the blocks, ``central_max_bytes=0``, instead of on the driver),
+    rounds over the blocks, ``central_max_bytes=0``, instead of on the driver, except
+    on sparse-large, where those rounds take minutes),
     and dask-ml's ``LogisticRegression`` /
     ``LinearRegression`` with ``solver="admm"`` and ``"proximal_grad"`` (defaults:
     ``max_iter=100``, ``tol=1e-4``; "raw" mode, ``fit_intercept=False`` and
@@ -89,31 +91,50 @@ def genotype_block(seed, n_rows, n_cols):
     return block
 
 
+def peak_rss_mib():
+    """Peak resident memory of this process, in MiB: ``VmHWM`` of ``/proc/self/status``
+    (Linux), the high-water mark of this process's own memory since it was started.
+
+    Not ``getrusage``'s ``ru_maxrss``: a worker started by ``spawn`` is forked from
+    the driver before it executes Python afresh, and ``ru_maxrss`` keeps the forked
+    copy's resident size, i.e. the driver's at the time (measured: 1012 MiB in a
+    worker whose own peak was 62 MiB, beside a driver holding 1 GB).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: see above
+
+
 def make_problem(kind, n, p, n_blocks, seed=0):
     """``(X dask rows, X dask columns, X local, y)``."""
     import dask
     import dask.array as da
 
     rows = n // n_blocks
-    maker = sparse_rows if kind == "sparse" else dense_rows
+    sparse = kind.startswith("sparse")
+    maker = sparse_rows if sparse else dense_rows
     blocks = [maker(seed + k, rows, p) for k in range(n_blocks)]
-    X_local = (sp.vstack(blocks, format="csc") if kind == "sparse"
-               else np.asfortranarray(np.vstack(blocks)))
-    meta = sp.csc_matrix((0, 0)) if kind == "sparse" else np.empty((0, 0))
+    X_local = sp.vstack(blocks, format="csc") if sparse else np.asfortranarray(np.vstack(blocks))
+    meta = sp.csc_matrix((0, 0)) if sparse else np.empty((0, 0))
     X_rows = da.concatenate([da.from_delayed(dask.delayed(maker)(seed + k, rows, p),
                                              shape=(rows, p), dtype=np.float64, meta=meta)
                              for k in range(n_blocks)], axis=0)
     rng = np.random.default_rng(seed + 1000)
-    n_true = 200 if kind == "sparse" else 20
+    n_true = p // 100 if sparse else 20
     w = np.zeros(p)
     w[rng.choice(p, n_true, replace=False)] = rng.choice([-1.0, 1.0], n_true) * (
-        2.0 if kind == "sparse" else 1.0)
+        2.0 if sparse else 1.0)
     z = np.asarray(X_local @ w).ravel()
     if kind == "lasso":
         y = z + rng.standard_normal(n)
     else:
         y = np.where(rng.random(n) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
-    X_cols = X_rows.rechunk((n, p // n_blocks)) if kind != "sparse" else None
+    X_cols = X_rows.rechunk((n, p // n_blocks)) if not sparse else None
     return X_rows, X_cols, X_local, y
 
 
@@ -193,7 +214,8 @@ def part_a(client, quick, repeat=1, dask_ml=True):
 
     n, p = (400, 4000) if quick else (2000, 20000)
     rows, table, ledgers = [], [], {}
-    for kind in ("logistic", "lasso", "sparse"):
+    for kind, n, p in (("logistic", n, p), ("lasso", n, p), ("sparse", n, p),
+                       ("sparse-large", 10 * n, 10 * p)):
         X_rows, X_cols, X_local, y, datafit, penalty, reference = problem_a(client, kind, n, p)
         alpha = penalty.alpha
         p_star = reference.primal
@@ -222,10 +244,11 @@ def part_a(client, quick, repeat=1, dask_ml=True):
         record("sksafe-dask, row blocks, no screening", seconds, res.coef,
                f"{res.communication.n_rounds} rounds")
         ledgers[(kind, "rows", False)] = res.communication
-        seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
-                                       repeat=repeat, central_max_bytes=0)
-        record("sksafe-dask, row blocks, working sets by rounds", seconds, res.coef,
-               f"{res.communication.n_rounds} rounds")
+        if kind != "sparse-large":
+            seconds, res = run_sksafe_dask(client, X_rows, y, datafit, penalty, "rows",
+                                           repeat=repeat, central_max_bytes=0)
+            record("sksafe-dask, row blocks, working sets by rounds", seconds, res.coef,
+                   f"{res.communication.n_rounds} rounds")
         if X_cols is not None:
             run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns", tol=1e-2)
             seconds, res = run_sksafe_dask(client, X_cols, y, datafit, penalty, "columns",
@@ -234,7 +257,7 @@ def part_a(client, quick, repeat=1, dask_ml=True):
                    f"{res.communication.n_rounds} rounds")
             ledgers[(kind, "columns", True)] = res.communication
         for solver in ("admm", "proximal_grad") if dask_ml else ():
-            if kind == "sparse":
+            if kind.startswith("sparse"):
                 rows.append((kind, f"dask-ml {solver}", None, None, None, None,
                              "scipy.sparse chunks fail in dask-ml (notes §1.1)"))
                 continue
@@ -274,6 +297,7 @@ def part_c(quick):
         with dask.config.set(memory), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           memory_limit=limit, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
+            client.wait_for_workers(2, timeout=120)
             if layout == "rows":
                 parts = [da.from_delayed(dask.delayed(genotype_block)(k, n // 2, p),
                                          shape=(n // 2, p), dtype=np.int8) for k in range(2)]
@@ -295,10 +319,10 @@ def part_c(quick):
                 res = solve_distributed(X, y, Quadratic(), L1(alpha_max / 5), tol=TOL,
                                         layout=layout, client=client, timeout=300)
             seconds = time.perf_counter() - start
-            peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            peaks = client.run(peak_rss_mib)
             out.append((layout, n, p, limit, seconds, res.relative_gap,
                         int(np.count_nonzero(res.coef)), len(causal),
-                        [v / 1024 for v in peaks.values()], res.communication))
+                        list(peaks.values()), res.communication))
     return out
 
 
@@ -429,7 +453,7 @@ def write_results(rows, table, ledgers, big, quick, print_only=False, cocoa=(), 
     lines += ["",
               "## (c) Larger than one worker's memory: int8 genotypes, Lasso at alpha_max / 5",
               "", "| layout | n | p | worker memory_limit | time | relative gap | support | "
-              "causal SNPs | peak RSS per worker (MB) | rounds | bytes received |",
+              "causal SNPs | peak RSS per worker (MiB) | rounds | bytes received |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for layout, n, p, limit, seconds, gap, support, causal, peaks, ledger in big:
         lines.append(f"| {layout} | {n} | {p} | {limit} | {fmt_time(seconds, 0)} | {gap:.1e} | "

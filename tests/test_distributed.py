@@ -143,7 +143,11 @@ def test_working_sets_solved_by_rounds_same_solution(client, loss, pen, sparse, 
     tol = 1e-12
     single = solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=tol)
     n = X.shape[0]
-    max_bytes = 0 if budget == "none" else 8 * n * (3 + 24)  # target, weights, 24 columns
+    # target, weights and any 24 columns (counted as the driver stores them: 12 bytes per
+    # entry and 8 per column when sparse), so that no working set of more fits
+    columns = (np.full(X.shape[1], 8.0 * n) if not sp.issparse(X)
+               else 12.0 * np.diff(sp.csc_matrix(X).indptr) + 8.0)
+    max_bytes = 0 if budget == "none" else 8 * n * 3 + np.sort(columns)[:24].sum()
     result = solve_distributed(_dask(X, rows), y, datafit, penalty, tol=tol,
                                fit_intercept=fit_intercept, central_max_bytes=max_bytes)
     assert result.converged and result.relative_gap <= tol
@@ -159,6 +163,32 @@ def test_working_sets_solved_by_rounds_same_solution(client, loss, pen, sparse, 
         ws_sizes = [r["ws_size"] for r in result.communication.rounds
                     if r["kind"] == "columns"]
         assert max(ws_sizes) <= 24
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_sparse_working_sets_counted_as_stored(client, layout):
+    """The driver's column budget counts sparse columns by their stored entries: a
+    budget that holds all 400 columns as stored, 20 as dense, solves working sets of
+    more than 100 columns on the driver (counted as dense, they went to Newton-model or
+    CoCoA rounds)."""
+    rng = np.random.default_rng(31)
+    n, p = 200, 400
+    X = sp.random(n, p, density=0.03, format="csc", random_state=31,
+                  data_rvs=rng.standard_normal)
+    w = np.zeros(p)
+    w[:40] = rng.choice([-3.0, 3.0], 40)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ w))), 1.0, -1.0)
+    max_bytes = 8 * n * 3 + 12 * X.nnz + 8 * p  # target, weights, every column as stored
+    chunks = ((100, 100), (p,)) if layout == "rows" else ((n,), (150, 250))
+    penalty = L1(0.003)
+    result = solve_distributed(da.from_array(X, chunks=chunks, asarray=False), y, Logistic(),
+                               penalty, tol=1e-10, central_max_bytes=max_bytes, layout=layout)
+    single = solve(X, y, Logistic(), penalty, tol=1e-10)
+    assert np.count_nonzero(single.coef) > 100
+    kinds = result.communication.summary()
+    assert "newton_model" not in kinds and "cocoa" not in kinds
+    assert result.converged and result.relative_gap <= 1e-10
+    _assert_same_coef(result, single, penalty)
 
 
 def test_working_set_columns_travel_once(client, monkeypatch):
@@ -702,7 +732,7 @@ def test_cocoa_local_step_solves_its_subproblem(centre):
     s = rng.uniform(0.5, 2.0, n)
     s /= s.sum()
     block = prepare_column_block(X, 0, 0)
-    means, _, centred = column_block_stats(block, s, centre)
+    means, _, centred, _ = column_block_stats(block, s, centre)
     block = configure_column_block(block, means, np.sqrt(centred), np.full(p, alpha),
                                    np.zeros(p), np.full(p, -np.inf), np.full(p, np.inf), s)
     ws = np.arange(0, p, 2)

@@ -206,10 +206,12 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     central = None
     if samples:
         raw_weights = np.concatenate([m[7] for m in moments])
+        entries = (None if any(m[8] is None for m in moments)
+                   else _sum_in_order([m[8] for m in moments]))
         central = CentralRows(np.concatenate([m[6] for m in moments]), raw_weights,
                               raw_weights / total_weight,
                               WorkingColumns(n_samples, n_features,
-                                             budget - 3 * 8 * n_samples))
+                                             budget - 3 * 8 * n_samples, entries))
     problem = DistributedProblem(runtime, datafit, n_samples=n_samples, n_features=n_features,
                                  x_mean=x_mean, y_offset=y_offset,
                                  screen_norms=np.sqrt(centred_sq),
@@ -262,8 +264,9 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     central_max_bytes : float, default=None
         Largest size, in bytes, of the working-set columns ``X[:, W]`` that the
         driver fetches to solve the working-set problem itself with the
-        single-machine solver (counted as ``8 n |W|``, dense float64, whatever the
-        storage). ``None`` means 256 MiB; either way at most a quarter of the
+        single-machine solver (counted as stored on the driver: ``8 n`` bytes a
+        dense column, 12 bytes per stored entry plus 8 a sparse one). ``None``
+        means 256 MiB; either way at most a quarter of the
         smallest worker memory limit. Row blocks: larger working sets are solved by
         rounds over the blocks (least-squares Gram, proximal Newton models); ``0``
         always does so. The target and the weights (``n`` floats each) come to the

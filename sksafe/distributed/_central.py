@@ -10,11 +10,16 @@ Newton model); the duality gap of the whole problem, the Gap Safe screening
 and the final certificate stay reductions over the blocks.
 
 The columns kept on the driver are bounded by a byte budget (``central_max_bytes``
-of :func:`sksafe.distributed.solve_distributed`), counted as dense float64
-whatever the storage of the blocks and never more than
+of :func:`sksafe.distributed.solve_distributed`), never more than
 :data:`WORKER_MEMORY_FRACTION` of the smallest worker memory limit: the driver
-is assumed to be a machine like the workers. Above the budget the row layout
-falls back to its distributed inner solver.
+is assumed to be a machine like the workers. Columns are counted as they are
+stored on the driver: ``8 n`` bytes a dense column, 12 bytes per stored entry
+(value and row index) plus 8 for its pointer a sparse one, from the per-column
+entry counts the blocks report at set-up. Above the budget the row layout falls
+back to its distributed inner solver, the column layout to ProxCoCoA+. (Counting
+sparse columns as dense sent a 1 %-dense 20 000 x 200 000 logistic fit, whose
+working sets reach 15 000 columns, 36 MB stored, 2.4 GB dense, to the fallback:
+130 s instead of 2 s.)
 """
 from dataclasses import replace
 
@@ -61,13 +66,17 @@ class WorkingColumns:
     ----------
     n_samples, n_features : int
     max_bytes : float
-        Budget, counted as ``8 n`` bytes per column (dense float64): columns
+        Budget of the kept columns, in bytes (see :meth:`column_bytes`): columns
         outside the current working set are dropped when a new one would not fit.
+    column_entries : ndarray of int of shape (n_features,), default=None
+        Stored entries of each column of sparse data (summed over the blocks);
+        ``None`` for dense data.
     """
 
-    def __init__(self, n_samples, n_features, max_bytes=np.inf):
+    def __init__(self, n_samples, n_features, max_bytes=np.inf, column_entries=None):
         self.n_samples, self.n_features = n_samples, n_features
         self.max_bytes = max_bytes
+        self.column_entries = column_entries
         self.cols = np.zeros(0, dtype=np.int64)  # global indices, in the order of the matrix
         self._at = np.full(n_features, -1, dtype=np.int64)  # position of each kept feature
         self._dense = None  # (n, capacity) Fortran array
@@ -110,16 +119,20 @@ class WorkingColumns:
             part.has_sorted_indices = True  # known: no O(nnz) check
         return part
 
-    def fits(self, n_cols):
-        """Whether ``n_cols`` columns fit the budget."""
-        return 8.0 * self.n_samples * n_cols <= self.max_bytes
+    def bytes_of(self, cols):
+        """Bytes each of the columns ``cols`` takes on the driver: ``8 n`` when dense, 12
+        per stored entry and 8 for its pointer when sparse."""
+        if self.column_entries is None:
+            return np.full(len(cols), 8.0 * self.n_samples)
+        return 12.0 * self.column_entries[cols] + 8.0
 
-    def bytes_per_column(self):
-        """Bytes one more column costs to move: ``8 n`` dense, or 12 per stored entry
-        of the columns kept so far (value and row index) when sparse."""
-        if self._sparse is not None and self.cols.size:
-            return max(12.0 * self._nnz / self.cols.size, 12.0)
-        return 8.0 * self.n_samples
+    def fits(self, cols):
+        """Whether the columns ``cols`` (a working set) fit the budget together."""
+        return float(self.bytes_of(cols).sum()) <= self.max_bytes
+
+    def room(self):
+        """Bytes of the budget the kept columns leave."""
+        return self.max_bytes - float(self.bytes_of(self.cols).sum())
 
     def entries_per_column(self):
         """Stored entries of a column: ``n`` dense, the mean of the kept ones when sparse."""
@@ -144,7 +157,7 @@ class WorkingColumns:
         if np.any(ws[1:] <= ws[:-1]):  # a working set is sorted: no O(|W|) hashing then
             ws = np.unique(ws)
         new = ws[~self.kept(ws)]
-        if new.size and not self.fits(self.cols.size + new.size):
+        if new.size and float(self.bytes_of(new).sum()) > self.room():
             keep = np.sort(self.positions(ws[self.kept(ws)]))
             if self._sparse is not None:
                 matrix = self.matrix[:, keep]

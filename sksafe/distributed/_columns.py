@@ -46,9 +46,9 @@ by the aggregation (``sigma' = K``), not by the local accuracy (1 to 100 local
 epochs give the same number of rounds); solving each working set to the final
 tolerance instead of the shared inner one takes 1.4 to 3 times its rounds. The
 central solve is 3 to 9 times faster and moves fewer bytes in all, so the default,
-``column_solver="auto"``, solves centrally while the working-set columns (``8 n |W|``
-bytes) fit the driver's budget (``central_max_bytes``, as for row blocks) and by
-CoCoA rounds beyond it.
+``column_solver="auto"``, solves centrally while the working-set columns (counted as
+stored, see :mod:`._central`) fit the driver's budget (``central_max_bytes``, as for
+row blocks) and by CoCoA rounds beyond it.
 
 The stopping rule is the relative duality gap of the whole problem, and the
 final certificate correlates the dual point with *every* column, screened ones
@@ -71,7 +71,7 @@ from ..solvers.working_set import NOT_SCREENED, SolveResult, _outer_loop, resolv
 from ._central import WorkingColumns, local_state
 from ._cocoa import LOCAL_EPOCHS, CocoaWorkingSet
 from ._runtime import BlockRuntime
-from ._tasks import check_block_design, fetch_columns
+from ._tasks import check_block_design, column_entries, fetch_columns
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,7 +114,8 @@ def prepare_column_block(X, index, start):
 
 
 def column_block_stats(block, s, centre):
-    """Weighted column means (zeros unless ``centre``) and squared norms, raw and centred."""
+    """Weighted column means (zeros unless ``centre``), squared norms, raw and centred,
+    and the stored entries of each column (``None`` when dense)."""
     cols = np.arange(block.width)
     raw = np.empty(block.width)
     centred_sq_norms(block.X, s, np.zeros(block.width), cols, raw)
@@ -124,7 +125,7 @@ def column_block_stats(block, s, centre):
         xt_dot(block.X, s, cols, means)
         centred = np.empty(block.width)
         centred_sq_norms(block.X, s, means, cols, centred)
-    return means, raw, centred
+    return means, raw, centred, column_entries(block.X_matrix)
 
 
 def configure_column_block(block, means, norms, a, b, lower, upper, s):
@@ -247,6 +248,8 @@ class ColumnBlockSolver:
             centred[centred <= 1e-13 * raw] = 0.0
         self.norms = np.sqrt(centred)
         self.means = means
+        if all(m[3] is not None for m in stats):
+            self.columns.column_entries = np.concatenate([m[3] for m in stats])
         if np.any((self.a == 0) & (self.b == 0) & (self.norms > 0)):
             raise ValueError("Unpenalised features (zero penalty weights) are not supported by "
                              "the distributed solver.")
@@ -374,7 +377,7 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
     ``column_solver`` solves the working-set problems: ``"central"`` on the driver
     from fetched columns, ``"cocoa"`` by ProxCoCoA+ rounds (:mod:`._cocoa`),
     ``"auto"`` centrally while the working-set columns fit ``central_max_bytes``
-    (``8 n |W|`` bytes) and by ProxCoCoA+ rounds beyond (centrally all the same,
+    (counted as stored) and by ProxCoCoA+ rounds beyond (centrally all the same,
     with a ``ResourceWarning``, for a datafit ProxCoCoA+ cannot take).
     """
     solver = resolve_solver("auto", datafit)
@@ -442,11 +445,12 @@ def solve_on_columns(runtime, starts, widths, y, sample_weight, datafit, penalty
         record["ws_size"] = int(ws.size)
         inner_tol = max(0.3 * gap, 0.5 * tol_abs)
         use_cocoa = column_solver == "cocoa"
-        if column_solver == "auto" and not engine.columns.fits(ws.size):
+        if column_solver == "auto" and not engine.columns.fits(ws):
             use_cocoa = cocoa_allowed
             if not cocoa_allowed and not warned:
-                warnings.warn(f"The working set ({ws.size} columns, {8e-6 * y.shape[0] * ws.size:.0f}"
-                              f" MB) exceeds central_max_bytes, and ProxCoCoA+ cannot take "
+                megabytes = 1e-6 * engine.columns.bytes_of(ws).sum()
+                warnings.warn(f"The working set ({ws.size} columns, {megabytes:.0f} MB) "
+                              f"exceeds central_max_bytes, and ProxCoCoA+ cannot take "
                               f"{datafit!r}: its columns come to the driver all the same.",
                               ResourceWarning, stacklevel=3)
                 warned = True

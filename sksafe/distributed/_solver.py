@@ -543,7 +543,7 @@ class DistributedState:
     # -- subproblems -------------------------------------------------------------------
     def solve_subproblem(self, ws, tol, budget):
         central = self.problem.central
-        if central is not None and central.columns.fits(ws.size):
+        if central is not None and central.columns.fits(ws):
             self._central_subproblem(ws, tol, budget)
             return None
         if self.problem.centre:
@@ -638,14 +638,17 @@ class DistributedState:
             return np.zeros(0, dtype=np.int64)
         units, priorities = pb.ranking
         size = PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w))
-        most = min(size - ws.size, PREFETCH_MAX_BYTES / columns.bytes_per_column(),
-                   columns.max_bytes / (8.0 * columns.n_samples) - columns.cols.size)
         away = ~columns.kept(units)
-        count = min(int(most), int(np.count_nonzero(away)))
+        count = min(int(size - ws.size), int(np.count_nonzero(away)))
         if count <= 0:
             return np.zeros(0, dtype=np.int64)
         units, priorities = units[away], priorities[away]
-        return np.sort(units[np.argpartition(priorities, count - 1)[:count]])
+        best = np.argpartition(priorities, count - 1)[:count]
+        best = units[best[np.argsort(priorities[best], kind="stable")]]
+        # the best-ranked first, as many as the bytes allow
+        spent = np.cumsum(columns.bytes_of(best))
+        best = best[:np.searchsorted(spent, min(PREFETCH_MAX_BYTES, columns.room()), side="right")]
+        return np.sort(best)
 
     def _gram_of(self, ws):
         """Centred ``X_W^T S X_W`` and ``X_W^T S y_c``, fetching only rows not cached yet."""

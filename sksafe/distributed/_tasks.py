@@ -100,7 +100,8 @@ def block_moments(block, samples=False, sq_norms=False, zero_point=None):
     follows), ``X^T sw`` is ``None`` and ``sq`` are the final squared column norms
     ``sum_i sw_i x_ij^2``. ``zero`` holds the :func:`block_zero_point` sums of the
     datafit ``zero_point`` (``None`` without), and with ``samples`` the block's
-    target and raw weights follow (for a driver that solves working sets).
+    target, raw weights and :func:`column_entries` follow (for a driver that solves
+    working sets).
     """
     sw = block.sample_weight
     cols = np.arange(block.n_features)
@@ -117,7 +118,12 @@ def block_moments(block, samples=False, sq_norms=False, zero_point=None):
             sq *= mass
     zero = None if zero_point is None else block_zero_point(block, zero_point)
     moments = (block.y.shape[0], float(sw.sum()), col_sums, float(sw @ block.y), sq, zero)
-    return moments + (block.y, sw) if samples else moments
+    return moments + (block.y, sw, column_entries(block.X_matrix)) if samples else moments
+
+
+def column_entries(matrix):
+    """Stored entries of each column of a sparse ``matrix`` (``None`` when dense)."""
+    return np.diff(matrix.indptr) if sp.issparse(matrix) else None
 
 
 def block_zero_point(block, datafit):
