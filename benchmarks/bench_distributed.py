@@ -4,12 +4,11 @@
     dense 2000 x 20000 L1 logistic regression and Lasso (20 true features), and
     sparse (1 %) L1 logistic regressions of 2000 x 20000 (200 true features) and
     20 000 x 200 000 ("sparse-large", 40 million entries, 2000 true features), at
-    alpha = alpha_max / 10, no intercept. Compared: single-machine sksafe, sksafe on row blocks and on column
-    blocks (2 worker processes; row blocks also with every working set solved by
-    rounds over the blocks, ``central_max_bytes=0``, instead of on the driver, except
-    on sparse-large, where those rounds take minutes),
-    and dask-ml's ``LogisticRegression`` /
-    ``LinearRegression`` with ``solver="admm"`` and ``"proximal_grad"`` (defaults:
+    alpha = alpha_max / 10, no intercept. Compared: single-machine sksafe, sksafe on row
+    blocks and on column blocks (2 worker processes; row blocks also with every working
+    set solved by rounds over the blocks, ``central_max_bytes=0``, instead of on the
+    driver, except on sparse-large, where those rounds take minutes), and dask-ml's
+    ``LogisticRegression`` / ``LinearRegression`` with ``solver="admm"`` and ``"proximal_grad"`` (defaults:
     ``max_iter=100``, ``tol=1e-4``; "raw" mode, ``fit_intercept=False`` and
     ``solver_kwargs={"normalize": False}``, so that dask-ml solves exactly
     ``sum_i loss_i + lambda ||w||_1``; its ``C = 1 / lambda``, i.e. ``lambda = n alpha``

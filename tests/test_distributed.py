@@ -121,7 +121,7 @@ def test_same_solution_as_one_machine(client, loss, pen, sparse, rows, fit_inter
         rel, *_ = duality_gap(X, y, result.coef, result.intercept, loss=loss, a=a, b=b,
                               positive=penalty.positive, fit_intercept=fit_intercept)
         assert rel <= 1e-12
-    # the lazy dual point: the one-process fit's, up to their distance in coefficients
+    # the dual point: the one-process fit's, up to their distance in coefficients
     dual = result.dual_point.compute()
     np.testing.assert_allclose(dual, single.dual_point, rtol=1e-6,
                                atol=1e-6 * np.abs(single.dual_point).max())
@@ -156,8 +156,11 @@ def test_working_sets_solved_by_rounds_same_solution(client, loss, pen, sparse, 
     kinds = result.communication.summary()
     by_rounds = "gram" if loss == "quadratic" else "newton_model"
     assert by_rounds in kinds
+    # the dual point: from the driver's rows, or by a round when it holds no column
+    np.testing.assert_allclose(result.dual_point.compute(), single.dual_point, rtol=1e-6,
+                               atol=1e-6 * np.abs(single.dual_point).max())
     if budget == "none":
-        assert "columns" not in kinds
+        assert "columns" not in kinds and "dual_point" in kinds
     else:
         assert "columns" in kinds
         ws_sizes = [r["ws_size"] for r in result.communication.rounds
@@ -383,7 +386,7 @@ def test_no_block_moves_between_workers(client):
 def test_fit_lets_go_of_its_blocks(client):
     """At the end of a fit its prepared blocks are released at once, not when the
     driver's garbage collector gets to the fit's reference cycles, nothing of the fit
-    stays in the workers' memory (the dual point handed back is a lazy graph), and the
+    stays in the workers' memory (the dual point handed back is on the driver), and the
     direct rounds left nothing behind on the workers."""
     import gc
 

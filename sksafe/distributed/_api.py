@@ -172,10 +172,9 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     y_parts = _row_parts(y, X.chunks[0])
     w_parts = _row_parts(sample_weight, X.chunks[0])
     prepare = dask.delayed(_tasks.prepare_block, pure=True)
-    sources = [prepare(xp, yp, wp, datafit, k)
-               for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))]
-    runtime = BlockRuntime(client, client.compute(sources), sources=sources,
-                           max_retries=max_retries, timeout=timeout)
+    blocks = client.compute([prepare(xp, yp, wp, datafit, k)
+                             for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))])
+    runtime = BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout)
     n_samples = X.shape[0]
     budget = central_budget(client, central_max_bytes)
     # target, weights and one column: below that the driver never solves a working set
@@ -290,9 +289,9 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     Returns
     -------
     SolveResult
-        As :func:`sksafe.solvers.solve`; ``dual_point`` is a lazy dask array
-        chunked like the rows (computed from the blocks' sources when asked
-        for), and ``communication`` holds the
+        As :func:`sksafe.solvers.solve`; ``dual_point`` is a dask array chunked
+        like the rows (its ``n`` floats on the driver, brought by the fit's last
+        round), and ``communication`` holds the
         :class:`~sksafe.distributed.CommunicationLedger` of the fit.
     """
     start = time.perf_counter()

@@ -1,10 +1,10 @@
 """The working-set problem solved on the driver, from working-set columns fetched once.
 
 Both layouts can move the columns ``X[:, W]`` of the working set to the driver
-(``n x |W|`` floats, each new column once per fit) and solve the working-set
+(each new column once per fit, as stored: dense or sparse) and solve the working-set
 problem there with the single-machine solver states of
 :mod:`sksafe.solvers._states`. Compared with a distributed inner solver this
-trades ``n |W_new|`` floats per outer iteration for all the rounds of the
+trades the new columns of each outer iteration for all the rounds of the
 inner iterations (one per proximal Newton step, plus the ``|W|^2`` Gram of each
 Newton model); the duality gap of the whole problem, the Gap Safe screening
 and the final certificate stay reductions over the blocks.
@@ -66,7 +66,7 @@ class WorkingColumns:
     ----------
     n_samples, n_features : int
     max_bytes : float
-        Budget of the kept columns, in bytes (see :meth:`column_bytes`): columns
+        Budget of the kept columns, in bytes (see :meth:`bytes_of`): columns
         outside the current working set are dropped when a new one would not fit.
     column_entries : ndarray of int of shape (n_features,), default=None
         Stored entries of each column of sparse data (summed over the blocks);
@@ -231,7 +231,8 @@ class WorkingColumns:
             self._sparse = [np.empty(0), np.empty(0, dtype=index), np.zeros(1, dtype=index)]
         data, indices, indptr = self._sparse
         if data.size < nnz or indices.dtype != index:
-            data = _grown(data, self._nnz, max(nnz, 2 * data.size), data.dtype)
+            most = self.max_bytes / 12.0  # as the dense store: no capacity past the budget
+            data = _grown(data, self._nnz, int(max(nnz, min(2 * data.size, most))), data.dtype)
             indices = _grown(indices, self._nnz, data.size, index)
         if indptr.size < n_cols + 1 or indptr.dtype != index:
             indptr = _grown(indptr, size + 1, max(n_cols + 1, 2 * indptr.size), index)

@@ -170,8 +170,6 @@ class BlockRuntime:
     client : distributed.Client
     blocks : list of Future
         One :class:`~sksafe.distributed._tasks.RowBlock` future per block, in row order.
-    sources : list of Delayed, default=None
-        What ``blocks`` were computed from (see :meth:`lazy_block`).
     max_retries : int
         Replays of a failed round before giving up.
     timeout : float
@@ -182,10 +180,9 @@ class BlockRuntime:
     #: as every other round; the solver's numbers are the same either way)
     direct = True
 
-    def __init__(self, client, blocks, *, sources=None, max_retries=3, timeout=600.0):
+    def __init__(self, client, blocks, *, max_retries=3, timeout=600.0):
         self.client = client
         self.blocks = list(blocks)
-        self.sources = sources
         # the blocks as given and the transforms applied since (see :meth:`transform`):
         # direct rounds name the former and the workers apply the latter themselves
         self._base_blocks = list(blocks)
@@ -349,16 +346,6 @@ class BlockRuntime:
         self.blocks = [self.submit(func, k, block, *args) for k, block in enumerate(self.blocks)]
         self._pending_bytes = 0  # no round: the next one needs these blocks anyway
         self._transforms += ((func, args),)
-
-    def lazy_block(self, k):
-        """Block ``k`` as a ``dask.delayed`` object: its source and the transforms since,
-        a graph that holds no block, computed only if asked for (after the fit)."""
-        import dask
-
-        block = self.sources[k]
-        for func, args in self._transforms:
-            block = dask.delayed(func, pure=True)(block, *args)
-        return block
 
     def close(self):
         """Let go of the blocks at the end of a fit: the workers free them now rather

@@ -353,22 +353,26 @@ class DualCandidate:
         return (1.0 / self.scale) * self if self.scale != 1.0 else self
 
     def to_dask_array(self):
-        """The (scaled) dual point as a lazy dask array chunked like the rows.
+        """The (scaled) dual point as a dask array chunked like the rows, its ``n`` floats
+        on the driver: computed there from the driver's rows when it holds the point's
+        columns (as at the end of a fit whose working sets it solved), by one direct
+        round otherwise.
 
-        Its graph recomputes the point from the blocks' sources (the user's
-        chunks), so the fit sends no task for it and holds no block for it:
-        a fit's caller rarely looks at its dual point.
+        Not tasks left on the workers (their messages and work delayed the next fit's
+        first round), nor a lazy graph (it would hold on to the user's ``X`` for as
+        long as the result, or a fitted estimator's report, lives).
         """
-        import dask
         import dask.array as da
 
-        pb, runtime = self.problem, self.problem.runtime
-        vector = dask.delayed(_tasks.block_dual_vector, pure=True)
-        parts = [vector(runtime.lazy_block(k), pb.datafit, self.cols, self.coefs, self.offset,
-                        pb.y_offset, self.factors(), self.scale)
-                 for k in range(runtime.n_blocks)]
-        return da.concatenate([da.from_delayed(part, shape=(n,), dtype=np.float64)
-                               for part, n in zip(parts, pb.block_sizes)])
+        pb = self.problem
+        local = self.local()
+        if local is not None:
+            vector = _tasks.dual_vector(local[1], self.factors(), self.scale)
+        else:
+            vector = np.concatenate(pb.runtime.map(
+                _tasks.block_dual_vector, pb.datafit, self.cols, self.coefs, self.offset,
+                pb.y_offset, self.factors(), self.scale, kind="dual_point"))
+        return da.from_array(vector, chunks=(tuple(pb.block_sizes),))
 
 
 class DistributedGeometry(SeparableGeometry):
@@ -639,15 +643,17 @@ class DistributedState:
         units, priorities = pb.ranking
         size = PREFETCH_FACTOR * max(ws.size, 2 * np.count_nonzero(self.w))
         away = ~columns.kept(units)
-        count = min(int(size - ws.size), int(np.count_nonzero(away)))
-        if count <= 0:
-            return np.zeros(0, dtype=np.int64)
+        limit = min(PREFETCH_MAX_BYTES, columns.room())
         units, priorities = units[away], priorities[away]
+        count = min(int(size - ws.size), units.size)
+        if count <= 0 or limit <= 0:
+            return np.zeros(0, dtype=np.int64)
+        # no more candidates to rank than twice what the bytes allow at the mean size
+        count = min(count, int(2.0 * limit / columns.bytes_of(units).mean()) + 1)
         best = np.argpartition(priorities, count - 1)[:count]
         best = units[best[np.argsort(priorities[best], kind="stable")]]
         # the best-ranked first, as many as the bytes allow
-        spent = np.cumsum(columns.bytes_of(best))
-        best = best[:np.searchsorted(spent, min(PREFETCH_MAX_BYTES, columns.room()), side="right")]
+        best = best[:np.searchsorted(np.cumsum(columns.bytes_of(best)), limit, side="right")]
         return np.sort(best)
 
     def _gram_of(self, ws):

@@ -123,7 +123,7 @@ def block_moments(block, samples=False, sq_norms=False, zero_point=None):
 
 def column_entries(matrix):
     """Stored entries of each column of a sparse ``matrix`` (``None`` when dense)."""
-    return np.diff(matrix.indptr) if sp.issparse(matrix) else None
+    return np.diff(matrix.indptr).astype(np.int64) if sp.issparse(matrix) else None
 
 
 def block_zero_point(block, datafit):
@@ -325,8 +325,13 @@ def fetch_columns(block, cols):
     return np.asarray(part, dtype=np.float64)
 
 
-def block_dual_vector(block, datafit, cols, coefs, offset, y_offset, factors, scale):
-    """The block's rows of the dual point ``scale * theta`` of :func:`block_point`'s point
-    (the chunks of the dask array a fit hands back)."""
-    point = block_point(block, datafit, cols, coefs, offset, y_offset)
+def dual_vector(point, factors, scale):
+    """The rows of the dual point ``scale * theta`` of ``point`` (the dual point a fit
+    hands back)."""
     return scale * _scaled_theta(point, factors)
+
+
+def block_dual_vector(block, datafit, cols, coefs, offset, y_offset, factors, scale):
+    """:func:`dual_vector` of the block's :func:`block_point`."""
+    return dual_vector(block_point(block, datafit, cols, coefs, offset, y_offset), factors,
+                       scale)
