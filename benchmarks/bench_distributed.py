@@ -106,7 +106,9 @@ def peak_rss_mib():
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: see above
+    # not Linux (see above): ru_maxrss is in bytes on macOS, in KiB elsewhere
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def make_problem(kind, n, p, n_blocks, seed=0):
