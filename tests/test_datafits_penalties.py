@@ -3,7 +3,8 @@
 * datafits (``Quadratic``, ``Logistic``): value / gradient / Hessian against closed forms
   and finite differences, the Fenchel-conjugate dual against a numerical infimum, weak
   duality at random feasible points, the strong-concavity constant ``gamma`` and the
-  curvature bound ``hessian_bound``;
+  curvature bound ``hessian_bound``; the numpy versions of long vectors
+  (``_vector_kernels``) against the jitted loops, edge cases included;
 * penalties (``L1``, ``ElasticNet``, ``WeightedL1``): value, prox against a numerical
   argmin, KKT distance, ``alpha_max`` (at it the solution is 0, just below it is not),
   ``with_alpha`` and parameter validation;
@@ -25,6 +26,7 @@ from conftest import (HUBER_DELTA, alpha_max_numpy, duality_gap, l1_l2_weights,
                       make_classification_data,
                       make_regression_data)
 from sksafe.datafits import BaseDatafit, Huber, Logistic, Quadratic
+from sksafe.datafits.base import VECTOR_MIN_SAMPLES
 from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import duality_gap as sksafe_duality_gap
 from sksafe.solvers import solve
@@ -220,6 +222,59 @@ def test_dual_value_is_minus_infinity_outside_its_domain(loss):
         # the boundary values u in {0, 1} are in the domain (entropy 0)
         theta = s * y * np.where(np.arange(s.size) % 2 == 0, 0.0, 1.0)
         assert datafit.dual_value(theta, y, s) == pytest.approx(0.0, abs=1e-15)
+
+
+#: datafits with numpy versions of their kernels for long vectors
+VECTORISED = {"logistic": Logistic}
+
+
+def long_logistic_inputs(seed):
+    """``(z, y, s, theta)`` longer than ``VECTOR_MIN_SAMPLES``: zero weights, margins up to
+    800 (where ``exp`` overflows), and a dual point with ``u = y theta / s`` at 0 and 1."""
+    rng = np.random.default_rng(seed)
+    n = VECTOR_MIN_SAMPLES + 37
+    z = 3.0 * rng.standard_normal(n)
+    z[:4] = [800.0, -800.0, 40.0, -40.0]
+    y = rng.choice([-1.0, 1.0], size=n)
+    s = rng.uniform(0.2, 2.0, size=n)
+    s[[5, 9]] = 0.0
+    s /= s.sum()
+    u = rng.uniform(0.0, 1.0, size=n)
+    u[[10, 11]] = [0.0, 1.0]
+    return z, y, s, s * y * u
+
+
+@pytest.mark.parametrize("loss", list(VECTORISED))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_vector_kernels_match_the_jitted_loops(loss, seed):
+    """The numpy versions a datafit uses from ``VECTOR_MIN_SAMPLES`` samples on compute
+    the same numbers as its jitted loops (tested against closed forms above), and the
+    methods pick them by length."""
+    datafit = VECTORISED[loss]()
+    z, y, s, theta = long_logistic_inputs(seed)
+    loops, vectors = datafit._kernels, datafit._vector_kernels
+    assert vectors[0](z, y, s) == pytest.approx(loops[0](z, y, s), rel=1e-13)
+    assert datafit.value(z, y, s) == vectors[0](z, y, s)
+    for k in (1, 2):  # gradient, Hessian
+        expected, got = np.empty_like(z), np.empty_like(z)
+        loops[k](z, y, s, expected)
+        vectors[k](z, y, s, got)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-300)
+        assert np.all(np.isfinite(got))
+    assert vectors[3](theta, y, s) == pytest.approx(loops[3](theta, y, s), rel=1e-13)
+    assert datafit.dual_value(theta, y, s) == vectors[3](theta, y, s)
+    inside = s * y * 0.5  # every u strictly inside (0, 1): the branch without masks
+    assert vectors[3](inside, y, s) == pytest.approx(loops[3](inside, y, s), rel=1e-13)
+    # outside the domain: u < 0, u > 1, or a non-zero dual on a zero-weight row
+    for position, value in ((0, -0.1), (0, 1.1), (5, 1e-3)):
+        bad = theta.copy()
+        bad[position] = value * (s[position] * y[position] if s[position] > 0 else 1.0)
+        assert vectors[3](bad, y, s) == -np.inf
+        assert loops[3](bad, y, s) == -np.inf
+    # short vectors keep the jitted loops
+    short = slice(0, VECTOR_MIN_SAMPLES - 1)
+    assert datafit.value(z[short], y[short], s[short]) == loops[0](z[short], y[short],
+                                                                    s[short])
 
 
 def random_dual_point(loss, X, y, s, a, b, fit_intercept, rng):

@@ -60,6 +60,64 @@ def logistic_dual_value(theta, y, s):
     return val
 
 
+def _sigmoid_vector(t):
+    """``1 / (1 + exp(-t))`` elementwise, from ``exp(-|t|)`` (no overflow)."""
+    e = np.exp(-np.abs(t))
+    p = np.where(t >= 0.0, 1.0, e)
+    p /= 1.0 + e
+    return p
+
+
+def logistic_value_vector(z, y, s):
+    """:func:`logistic_value` with numpy's SIMD ``exp``/``log1p`` (long vectors)."""
+    t = -y * z
+    terms = np.log1p(np.exp(-np.abs(t)))
+    terms += np.maximum(t, 0.0)
+    return float(s @ terms)  # zero weights: finite terms times 0
+
+
+def logistic_raw_grad_vector(z, y, s, out):
+    """:func:`logistic_raw_grad` with numpy's SIMD ``exp`` (long vectors)."""
+    np.multiply(-s * y, _sigmoid_vector(-y * z), out=out)
+
+
+def logistic_raw_hessian_vector(z, y, s, out):
+    """:func:`logistic_raw_hessian` with numpy's SIMD ``exp`` (long vectors)."""
+    p = _sigmoid_vector(z)
+    np.multiply(s * p, 1.0 - p, out=out)
+
+
+def logistic_dual_value_vector(theta, y, s):
+    """:func:`logistic_dual_value` with numpy's SIMD ``log`` (long vectors).
+
+    ``(1 - u) log(1 - u)`` is taken with ``log`` rather than ``log1p``: for small
+    ``u`` its absolute error, about ``eps``, is far below that of the sum.
+    """
+    weighted = s > 0.0
+    if weighted.all():
+        u = y * theta
+        u /= s
+    else:
+        if np.any(theta[~weighted] != 0.0):
+            return -np.inf
+        u = np.zeros(theta.shape[0])
+        np.divide(y * theta, s, out=u, where=weighted)
+    low, high = u.min(), u.max()
+    if low < 0.0 or high > 1.0:
+        return -np.inf
+    v = 1.0 - u
+    if low > 0.0 and high < 1.0:
+        entropy = np.log(u)
+        complement = np.log(v)
+    else:  # 0 log 0 = 0
+        entropy = np.log(u, out=np.zeros(u.shape[0]), where=u > 0.0)
+        complement = np.log(v, out=np.zeros(u.shape[0]), where=v > 0.0)
+    entropy *= u
+    complement *= v
+    entropy += complement
+    return -float(s @ entropy)
+
+
 class Logistic(BaseDatafit):
     """Binary logistic loss, ``F(z) = sum_i s_i log(1 + exp(-y_i z_i))``, ``y_i in {-1, +1}``.
 
@@ -78,6 +136,8 @@ class Logistic(BaseDatafit):
     is_classifier = True
 
     _kernels = (logistic_value, logistic_raw_grad, logistic_raw_hessian, logistic_dual_value)
+    _vector_kernels = (logistic_value_vector, logistic_raw_grad_vector,
+                       logistic_raw_hessian_vector, logistic_dual_value_vector)
 
     def check_target(self, y):
         y = np.asarray(y, dtype=np.float64)
