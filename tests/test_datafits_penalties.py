@@ -224,10 +224,6 @@ def test_dual_value_is_minus_infinity_outside_its_domain(loss):
         assert datafit.dual_value(theta, y, s) == pytest.approx(0.0, abs=1e-15)
 
 
-#: datafits with numpy versions of their kernels for long vectors
-VECTORISED = {"logistic": Logistic}
-
-
 def long_logistic_inputs(seed):
     """``(z, y, s, theta)`` longer than ``VECTOR_MIN_SAMPLES``: zero weights, margins up to
     800 (where ``exp`` overflows), and a dual point with ``u = y theta / s`` at 0 and 1."""
@@ -244,13 +240,12 @@ def long_logistic_inputs(seed):
     return z, y, s, s * y * u
 
 
-@pytest.mark.parametrize("loss", list(VECTORISED))
 @pytest.mark.parametrize("seed", [0, 1])
-def test_vector_kernels_match_the_jitted_loops(loss, seed):
-    """The numpy versions a datafit uses from ``VECTOR_MIN_SAMPLES`` samples on compute
-    the same numbers as its jitted loops (tested against closed forms above), and the
-    methods pick them by length."""
-    datafit = VECTORISED[loss]()
+def test_logistic_vector_kernels_match_the_jitted_loops(seed):
+    """The numpy versions the logistic datafit uses from ``VECTOR_MIN_SAMPLES`` samples on
+    compute the same numbers as its jitted loops (tested against closed forms above), and
+    the methods pick them by length."""
+    datafit = Logistic()
     z, y, s, theta = long_logistic_inputs(seed)
     loops, vectors = datafit._kernels, datafit._vector_kernels
     assert vectors[0](z, y, s) == pytest.approx(loops[0](z, y, s), rel=1e-13)

@@ -290,8 +290,9 @@ def solve_distributed(X, y, datafit, penalty, *, sample_weight=None, fit_interce
     -------
     SolveResult
         As :func:`sksafe.solvers.solve`; ``dual_point`` is a dask array chunked
-        like the rows (its ``n`` floats on the driver, brought by the fit's last
-        round), and ``communication`` holds the
+        like the rows (its ``n`` floats computed on the driver, from its own rows or
+        by one direct round: see ``DualCandidate.to_dask_array``), and
+        ``communication`` holds the
         :class:`~sksafe.distributed.CommunicationLedger` of the fit.
     """
     start = time.perf_counter()
