@@ -12,6 +12,7 @@ This module sizes such steps, builds their Hessian and keeps them on the face.
 import numpy as np
 import scipy.sparse as sp
 
+from ._design import csc_row_pairs, csc_weighted_gram
 from ._linalg import newton_direction
 
 #: largest face (free coefficients) on which a Newton step is attempted: its dense
@@ -22,12 +23,13 @@ MAX_FACE_ENTRIES = 12_500_000
 #: a flop of the Newton step (BLAS-3 product, Cholesky) costs about this fraction of
 #: a flop of a coordinate descent epoch (level-1 loops): sizes the epochs between steps
 BLAS_SPEEDUP = 0.2
-#: the same for a sparse Hessian ``X_f^T D X_f``. Not a flop ratio: scipy's sparse
-#: product is cheaper than this says (9 ms for 328 reuters columns, which it prices as
-#: about 90 ms of epochs), but on sparse text the faces of cold fits keep changing and
-#: their Newton steps are mostly wasted; 1.0 instead of 0.2 kept them rare (relathe
-#: L1-logistic at alpha_max / 100: 68 -> 53 ms, reuters with an intercept at / 1000:
-#: 514 -> 400 ms, while basehock kept its face steps and its speed-up)
+#: the same for a sparse Hessian ``X_f^T D X_f``, for the steps of struggling models.
+#: Not a flop ratio: the product is far cheaper than this says (1.6 ms for 328 reuters
+#: columns, 9 ms with scipy's sparse product, priced as about 90 ms of epochs), but on
+#: sparse text the faces of cold fits keep changing and those steps are mostly wasted;
+#: 1.0 instead of 0.2 kept them rare (relathe L1-logistic at alpha_max / 100: 68 -> 53
+#: ms, reuters with an intercept at / 1000: 514 -> 400 ms, while basehock kept its face
+#: steps and its speed-up). :func:`face_step_work` gives what a step really costs.
 SPARSE_GRAM_SPEEDUP = 1.0
 
 
@@ -59,9 +61,50 @@ def face_newton_cost(problem, free):
     eigendecompositions priced as Cholesky steps).
     """
     gram = column_work(problem, free) * free.size
-    factorisation = free.size ** 3 * (1 / 3 if free.size <= problem.n_samples else 9)
     return ((SPARSE_GRAM_SPEEDUP if problem.is_sparse else BLAS_SPEEDUP) * gram
-            + BLAS_SPEEDUP * factorisation)
+            + _factorisation_cost(problem, free))
+
+
+def _factorisation_cost(problem, free, flop=BLAS_SPEEDUP):
+    return flop * free.size ** 3 * (1 / 3 if free.size <= problem.n_samples else 9)
+
+
+#: a flop of LAPACK's Cholesky factorisation or of a BLAS-3 product on one core, in
+#: coordinate-descent entries: 0.3 ms for the 8 Mflop factorisation of 283 reuters
+#: columns, where an entry of an epoch costs 1.4 ns (what :func:`face_step_work`
+#: measures; :data:`BLAS_SPEEDUP` is a price, not a measurement)
+MEASURED_FLOP = 0.03
+
+
+def face_step_work(problem, free, limit=np.inf):
+    """The work of one face Newton step in coordinate-descent entry units, as measured.
+
+    Unlike :func:`face_newton_cost`, which prices the steps of struggling models
+    high on purpose, this is what a step costs: the Hessian (a sparse design: the
+    row products of :func:`~sksafe.solvers._design.csc_weighted_gram`, about 1.3 ns
+    each against 1.4 ns for an entry of an epoch on reuters; a dense one: BLAS
+    products), its factorisation (both at :data:`MEASURED_FLOP`), and three
+    passes over the columns (gradient, step, line search). The row products are
+    counted (one pass) only when a lower bound does not already exceed ``limit``.
+    """
+    entries = column_work(problem, free)
+    fixed = 3 * entries + _factorisation_cost(problem, free, MEASURED_FLOP)
+    n = problem.n_samples
+    if not problem.is_sparse:
+        return fixed + 2 * MEASURED_FLOP * n * free.size ** 2
+    lower = fixed + entries ** 2 / (2 * n)  # sum_i r_i^2 >= (sum_i r_i)^2 / n
+    if lower > limit:
+        return lower
+    _, indices, indptr = problem.X
+    return fixed + csc_row_pairs(indices, indptr, free, n)
+
+
+def face_changes(before, after):
+    """Coordinates that entered or left a face, plus sign flips on both: ``before``
+    and ``after`` are ``(free coordinates (sorted), their signs)``."""
+    _, was, now = np.intersect1d(before[0], after[0], assume_unique=True, return_indices=True)
+    return (before[0].size + after[0].size - 2 * was.size
+            + int(np.count_nonzero(before[1][was] != after[1][now])))
 
 
 def free_on_face(w, cols, box):
@@ -76,10 +119,16 @@ def face_gram(X_f, weights, offsets):
 
     The columns are centred implicitly (a sparse ``X_f`` stays sparse): with
     ``c = X_f^T weights`` it is ``X_f^T W X_f - c o^T - o c^T + sum(weights) o o^T``.
+    A sparse ``X_f`` goes through :func:`~sksafe.solvers._design.csc_weighted_gram`,
+    whose cost follows the sparsity of its rows.
     """
-    weighted = X_f.multiply(weights[:, None]) if sp.issparse(X_f) else X_f * weights[:, None]
-    gram = X_f.T @ weighted
-    gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram)
+    if sp.issparse(X_f):
+        X_f = sp.csc_matrix(X_f)
+        gram = csc_weighted_gram(X_f.data, X_f.indices, X_f.indptr,
+                                 np.arange(X_f.shape[1]), np.asarray(weights, np.float64),
+                                 X_f.shape[0])
+    else:
+        gram = X_f.T @ (X_f * weights[:, None])
     if offsets is not None:
         col_sums = np.asarray(X_f.T @ weights).ravel()
         gram -= np.outer(col_sums, offsets) + np.outer(offsets, col_sums)

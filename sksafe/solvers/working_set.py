@@ -226,6 +226,8 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         if starts_at_zero and solver != "cd":
             state.b0 = zero_state.b0  # the polished intercept of the zero point
             state.z = zero_state.z.copy()
+        if solver != "cd":
+            state.settle_faces = bool(np.any(coef0))
         iterations, history, theta_best = _outer_loop(
             geometry, state, screened_at, dual_init, tol_abs=tol_abs, max_iter=max_iter, p0=p0,
             budget=budget, screening=screening, verbose=verbose, start=start,
