@@ -10,9 +10,8 @@ LARS and of the face steps of :class:`~sksafe.solvers._states.QuadraticCDState`)
 This module sizes such steps, builds their Hessian and keeps them on the face.
 """
 import numpy as np
-import scipy.sparse as sp
 
-from ._design import csc_row_pairs, csc_weighted_gram
+from ._design import csc_row_pairs, csc_weighted_gram, xt_dot
 from ._linalg import newton_direction
 
 #: largest face (free coefficients) on which a Newton step is attempted: its dense
@@ -114,23 +113,26 @@ def free_on_face(w, cols, box):
     return (values != 0.0) & (values > lower[cols]) & (values < upper[cols])
 
 
-def face_gram(X_f, weights, offsets):
-    """``sum_i weights_i (x_i - offsets)(x_i - offsets)^T`` over the rows of ``X_f`` (dense).
+def face_gram(problem, cols, weights, offsets):
+    """``sum_i weights_i (x_i - offsets)(x_i - offsets)^T`` over the rows of ``X[:, cols]``
+    (dense), ``X`` the problem's design.
 
-    The columns are centred implicitly (a sparse ``X_f`` stays sparse): with
-    ``c = X_f^T weights`` it is ``X_f^T W X_f - c o^T - o c^T + sum(weights) o o^T``.
-    A sparse ``X_f`` goes through :func:`~sksafe.solvers._design.csc_weighted_gram`,
-    whose cost follows the sparsity of its rows.
+    The columns are centred implicitly (sparse data stay sparse): with ``c =
+    X[:, cols]^T weights`` it is ``X^T W X - c o^T - o c^T + sum(weights) o o^T``.
+    Sparse designs go through :func:`~sksafe.solvers._design.csc_weighted_gram`
+    (no copy of the columns), whose cost follows the sparsity of the rows; dense
+    ones through BLAS.
     """
-    if sp.issparse(X_f):
-        X_f = sp.csc_matrix(X_f)
-        gram = csc_weighted_gram(X_f.data, X_f.indices, X_f.indptr,
-                                 np.arange(X_f.shape[1]), np.asarray(weights, np.float64),
-                                 X_f.shape[0])
+    weights = np.asarray(weights, dtype=np.float64)
+    if problem.is_sparse:
+        data, indices, indptr = problem.X
+        gram = csc_weighted_gram(data, indices, indptr, cols, weights, problem.n_samples)
     else:
+        X_f = problem.X_matrix[:, cols]
         gram = X_f.T @ (X_f * weights[:, None])
     if offsets is not None:
-        col_sums = np.asarray(X_f.T @ weights).ravel()
+        col_sums = np.empty(cols.shape[0])
+        xt_dot(problem.X, weights, cols, col_sums)
         gram -= np.outer(col_sums, offsets) + np.outer(offsets, col_sums)
         gram += weights.sum() * np.outer(offsets, offsets)
     return gram

@@ -162,17 +162,17 @@ class QuadraticCDState:
         free = self._face_columns(ws)
         if not face_fits(pb, free):
             return
-        X_f = pb.X_matrix[:, free]
         offsets = pb.x_offset[free]
-        hessian = face_gram(X_f, pb.s, offsets)  # implicit centring x_c = x - offset
+        hessian = face_gram(pb, free, pb.s, offsets)  # implicit centring x_c = x - offset
         hessian[np.diag_indices_from(hessian)] += self.b[free]
         face = np.arange(free.size)  # positions in ``free`` still on the face
         for _ in range(self.max_face_steps):
             theta = self.theta()
             cols = free[face]
             w = self.w[cols]
-            grad = (-(np.asarray(X_f[:, face].T @ theta).ravel()
-                      - offsets[face] * theta.sum())
+            correlations = np.empty(cols.shape[0])
+            xt_dot(pb.X, theta, cols, correlations)
+            grad = (-(correlations - offsets[face] * theta.sum())
                     + self.a[cols] * np.sign(w) + self.b[cols] * w)
             step, full = newton_step_on_face(hessian[np.ix_(face, face)], grad, w,
                                              self.a[cols], self.box[0][cols], self.box[1][cols])
@@ -635,7 +635,6 @@ class ProxNewtonState:
         free = ws[free_on_face(self.w, ws, self.box)]
         if not face_fits(pb, free):
             return
-        X_f = pb.X_matrix[:, free]
         first = None
         for _ in range(max_steps):
             cost = face_newton_cost(pb, free)
@@ -646,14 +645,17 @@ class ProxNewtonState:
             self.datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
             curvature = self.hess
             w = self.w[free]
-            grad = (np.asarray(X_f.T @ grad_z).ravel() + self.a[free] * np.sign(w)
-                    + self.b[free] * w)
+            grad = np.empty(free.shape[0])
+            xt_dot(pb.X, grad_z, free, grad)
+            grad += self.a[free] * np.sign(w) + self.b[free] * w
             offsets, grad_b, total = None, 0.0, 1.0
             if pb.fit_intercept:
                 total = curvature.sum()
                 if not total > 0.0:
                     return
-                offsets = np.asarray(X_f.T @ curvature).ravel() / total
+                offsets = np.empty(free.shape[0])
+                xt_dot(pb.X, curvature, free, offsets)
+                offsets /= total
                 grad_b = grad_z.sum()
                 grad = grad - offsets * grad_b
             largest = np.max(np.abs(grad), initial=abs(grad_b))
@@ -661,7 +663,7 @@ class ProxNewtonState:
                 first = largest
             elif largest <= self.face_accuracy * first:
                 return  # Newton has converged on this face: the outer gap decides
-            hessian = face_gram(X_f, curvature, offsets)
+            hessian = face_gram(pb, free, curvature, offsets)
             hessian[np.diag_indices_from(hessian)] += self.b[free]
             step, full = newton_step_on_face(hessian, grad, w, self.a[free],
                                              self.box[0][free], self.box[1][free])
@@ -669,7 +671,8 @@ class ProxNewtonState:
                 return
             # the intercept minimises the model given the step: (grad_b + (x_f^T D) step) / sum D
             step_b = -(grad_b / total + offsets @ step) if pb.fit_intercept else 0.0
-            change = np.asarray(X_f @ step).ravel() + step_b
+            change = np.full(pb.n_samples, step_b)
+            add_columns(pb.X, free, step, change)
             t = self._step_length(free, step, change)
             if t == 0.0:
                 return
@@ -680,7 +683,7 @@ class ProxNewtonState:
             self.b0 += t * step_b
             if not full:  # a coordinate reached its kink or bound: a smaller face
                 keep = free_on_face(self.w, free, self.box)
-                free, X_f = free[keep], X_f[:, keep]
+                free = free[keep]
                 if free.size == 0:
                     return
 
