@@ -16,9 +16,10 @@ from sksafe.penalties import L1, ElasticNet, WeightedL1
 from sksafe.solvers import alpha_max, duality_gap, solve
 from sksafe.solvers import _face
 from sksafe.solvers._design import csc_row_pairs, csc_weighted_gram
+from sksafe.solvers._face import face_gram
+from sksafe.solvers._problem import make_problem
 from sksafe.solvers._linalg import newton_direction
 from sksafe.solvers._states import ProxNewtonState
-from sksafe.solvers.working_set import _parallel
 
 
 def linked_markers(n=60, p=150, rho=0.95, seed=0):
@@ -347,3 +348,75 @@ def test_settling_face_step_ends_a_warm_started_fit(fit_intercept, monkeypatch):
     settling.clear()
     solve(X, y, datafit, penalty, fit_intercept=fit_intercept, tol=1e-8)
     assert not any(settling)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_face_gram_is_the_centred_weighted_product(sparse):
+    rng = np.random.default_rng(7)
+    X = sp.random(40, 15, density=0.3, format="csc", random_state=8)
+    problem = make_problem(X if sparse else X.toarray(), np.where(rng.random(40) > 0.5, 1.0, -1.0),
+                           None, Logistic(), True)
+    cols = np.array([4, 0, 11, 7])
+    weights = rng.random(40)
+    offsets = rng.random(4)
+    centred = X.toarray()[:, cols] - offsets
+    expected = centred.T @ (weights[:, None] * centred)
+    np.testing.assert_allclose(face_gram(problem, cols, weights, offsets), expected,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_settling_step_judges_each_model_once_and_only_a_settled_face():
+    X, y = sparse_text_problem()
+    datafit = Logistic()
+    largest = alpha_max(X, y, datafit, L1(1.0), fit_intercept=False)
+    coef = solve(X, y, datafit, L1(0.05 * largest), fit_intercept=False, tol=1e-8).coef
+    problem = make_problem(X, y, None, datafit, False)
+    a, b = L1(0.045 * largest).l1_l2_weights(X.shape[1])
+    box = (np.full(X.shape[1], -np.inf), np.full(X.shape[1], np.inf))
+    state = ProxNewtonState(problem, datafit, a, b, box, np.array([], dtype=int), coef, 0.0)
+    state.settle_faces = True
+    ws = np.arange(X.shape[1])
+    free = np.flatnonzero(coef)
+    face = (free, np.sign(coef[free]))
+
+    def after_model(before):
+        state._face_before_model, state._last_model_work = before, 10 ** 9
+
+    moved = (free[: free.size // 2], face[1][: free.size // 2])  # half the face changed
+    after_model(moved)
+    assert not state._settling_step_due(ws)
+    after_model(face)
+    assert state._settling_step_due(ws)
+    assert not state._settling_step_due(ws)  # no new model since
+    after_model(face)
+    assert not state._settling_step_due(ws)  # this face was tried
+    state.settle_faces = False
+    after_model((free[:1], face[1][:1]))
+    assert not state._settling_step_due(ws)
+
+
+def test_duplicate_csc_entries_are_summed_on_a_copy():
+    X, y = sparse_text_problem()
+    X = X[:, :80].tocsc()
+    # the same matrix with every stored entry split in two halves (duplicate cells)
+    data, indices = [], []
+    for j in range(X.shape[1]):
+        cells = slice(X.indptr[j], X.indptr[j + 1])
+        data += [X.data[cells] / 2, X.data[cells] / 2]
+        indices += [X.indices[cells], X.indices[cells]]
+    doubled = sp.csc_matrix((np.concatenate(data), np.concatenate(indices), 2 * X.indptr),
+                            shape=X.shape)
+    assert not doubled.has_canonical_format
+    stored = doubled.data.copy()
+    # squares (column norms of the screening test, coordinate curvatures) count cells
+    reference = make_problem(X, y, None, Logistic(), True)
+    problem = make_problem(doubled, y, None, Logistic(), True)
+    np.testing.assert_allclose(problem.screen_norms, reference.screen_norms, rtol=1e-12)
+    np.testing.assert_allclose(problem.curvatures, reference.curvatures, rtol=1e-12)
+    penalty = L1(0.05 * alpha_max(X, y, Logistic(), L1(1.0)))
+    expected = solve(X, y, Logistic(), penalty, tol=1e-10)
+    got = solve(doubled, y, Logistic(), penalty, tol=1e-10)
+    np.testing.assert_allclose(got.coef, expected.coef, rtol=1e-7, atol=1e-9)
+    assert got.primal == pytest.approx(expected.primal, rel=1e-10)
+    np.testing.assert_array_equal(doubled.data, stored)  # the user's matrix is left alone
+    assert doubled.nnz == 2 * X.nnz

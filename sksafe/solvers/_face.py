@@ -83,7 +83,8 @@ def face_step_work(problem, free, limit=np.inf):
     row products of :func:`~sksafe.solvers._design.csc_weighted_gram`, about 1.3 ns
     each against 1.4 ns for an entry of an epoch on reuters; a dense one: BLAS
     products), its factorisation (both at :data:`MEASURED_FLOP`), and three
-    passes over the columns (gradient, step, line search). The row products are
+    passes over the columns (the gradient, the step and the Gram kernel's
+    transposition; an intercept adds two). The row products are
     counted (one pass) only when a lower bound does not already exceed ``limit``.
     """
     entries = column_work(problem, free)
@@ -117,8 +118,9 @@ def face_gram(problem, cols, weights, offsets):
     """``sum_i weights_i (x_i - offsets)(x_i - offsets)^T`` over the rows of ``X[:, cols]``
     (dense), ``X`` the problem's design.
 
-    The columns are centred implicitly (sparse data stay sparse): with ``c =
-    X[:, cols]^T weights`` it is ``X^T W X - c o^T - o c^T + sum(weights) o o^T``.
+    The columns are centred implicitly (sparse data stay sparse): with ``X_f = X[:,
+    cols]`` and ``c = X_f^T weights`` it is ``X_f^T W X_f - c o^T - o c^T + sum(weights)
+    o o^T``.
     Sparse designs go through :func:`~sksafe.solvers._design.csc_weighted_gram`
     (no copy of the columns), whose cost follows the sparsity of the rows; dense
     ones through BLAS.

@@ -90,8 +90,12 @@ def kernel_design(X):
     """Return ``(kernel_X, matrix)``: Fortran-ordered dense or CSC with compact indices."""
     if sp.issparse(X):
         X = sp.csc_matrix(X) if X.format != "csc" else X
-        if not X.has_sorted_indices:
-            X = X.sorted_indices()
+        if not X.has_canonical_format:
+            # duplicate entries of a cell are summed by scipy's products but not by the
+            # kernels, whose squares (norms, curvatures, Gram diagonals) would count each
+            # one alone; summing them also sorts the indices. On a copy: X is the user's.
+            X = X.copy()
+            X.sum_duplicates()
         index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
         indices = X.indices.astype(index_dtype, copy=False)
         indptr = X.indptr.astype(index_dtype, copy=False)
