@@ -323,17 +323,23 @@ def _ol_col_pair_dot(X, j, k, s):
 
 
 @njit(cache=True)
+def _row_counts(indices, indptr, cols, n_rows):
+    """Entries of each row among the columns ``cols`` of a CSC matrix."""
+    counts = np.zeros(n_rows, dtype=np.int64)
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        for q in range(indptr[j], indptr[j + 1]):
+            counts[indices[q]] += 1
+    return counts
+
+
+@njit(cache=True)
 def _csc_rows(data, indices, indptr, cols, n_rows):
     """The entries of ``X[:, cols]`` grouped by row (a transposition): ``(start,
     position, value)``, row ``i``'s entries at ``start[i]:start[i + 1]``, each with the
     position of its column in ``cols``."""
     start = np.zeros(n_rows + 1, dtype=np.int64)
-    for k in range(cols.shape[0]):
-        j = cols[k]
-        for q in range(indptr[j], indptr[j + 1]):
-            start[indices[q] + 1] += 1
-    for i in range(n_rows):
-        start[i + 1] += start[i]
+    start[1:] = np.cumsum(_row_counts(indices, indptr, cols, n_rows))
     position = np.empty(start[n_rows], dtype=np.int64)
     value = np.empty(start[n_rows])
     fill = start[:n_rows].copy()
@@ -381,11 +387,7 @@ def csc_weighted_gram(data, indices, indptr, cols, weights, n_rows):
 def csc_row_pairs(indices, indptr, cols, n_rows):
     """``sum_i r_i (r_i + 1) / 2`` with ``r_i`` the entries of row ``i`` among ``cols``:
     the products :func:`csc_weighted_gram` computes (``O(nnz)`` to count)."""
-    counts = np.zeros(n_rows, dtype=np.int64)
-    for k in range(cols.shape[0]):
-        j = cols[k]
-        for q in range(indptr[j], indptr[j + 1]):
-            counts[indices[q]] += 1
+    counts = _row_counts(indices, indptr, cols, n_rows)
     pairs = 0
     for i in range(n_rows):
         pairs += counts[i] * (counts[i] + 1) // 2

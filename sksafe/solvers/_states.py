@@ -490,8 +490,8 @@ class ProxNewtonState:
             with single_blas_thread():
                 return exact_newton_step(self, ws, kkt_tol)
         pb = self.problem
-        free = ws[free_on_face(self.w, ws, self.box)]
-        self._face_before_model = (free, np.sign(self.w[free]))  # for _settling_step_due
+        if self.settle_faces:
+            self._face_before_model = self._face(ws)  # for _settling_step_due
         # The IRLS form weights each sample's gradient by its curvature, so a sample with
         # f'' = 0 (Huber's linear zone) would drop out of the model altogether. A small
         # curvature keeps every gradient in it; the line search keeps the decrease. Only
@@ -553,6 +553,11 @@ class ProxNewtonState:
     #: 120 -> 163 ms and wheat / 1000 with an intercept 164 -> 189 ms).
     settle_faces = False
 
+    def _face(self, ws):
+        """``(free coordinates of ws (sorted, as ws is), their signs)``: the current face."""
+        free = ws[free_on_face(self.w, ws, self.box)]
+        return free, np.sign(self.w[free])
+
     def _face_steps_due(self, ws):
         """Whether to take face steps now: coordinate descent struggles on the models
         (one used up its epochs), the model epochs since the last face steps cost as
@@ -569,8 +574,7 @@ class ProxNewtonState:
         reuters and leukemia unchanged."""
         if self.datafit.full_hessian or self.model_epochs <= self.max_cd_epochs:
             return False  # (the exact models of _exact_newton take face steps of their own)
-        free = ws[free_on_face(self.w, ws, self.box)]  # sorted, as ws is
-        signs = np.sign(self.w[free])
+        free, signs = self._face(ws)
         previous, self._last_face = self._last_face, (free, signs)
         if previous is None:
             return False
@@ -600,7 +604,7 @@ class ProxNewtonState:
         reuters along a path (L1-logistic, tol 1e-6): after the first model the gap
         is 2e-4 at a suboptimality of 1e-7, and two or three more models followed;
         one face step reaches a suboptimality near 1e-14, whose residual certifies
-        the fit (path 0.53 -> 0.43 s). A settling step counts as a face step for
+        the fit (the path about 20 % faster). A settling step counts as a face step for
         the struggling rule too: the model work that rule weighs starts again.
         """
         if (not self.settle_faces or self.datafit.full_hessian
@@ -610,8 +614,8 @@ class ProxNewtonState:
         before = self._face_before_model
         if model_work == 0 or before is None:
             return False
-        free = ws[free_on_face(self.w, ws, self.box)]
-        face = (free, np.sign(self.w[free]))
+        face = self._face(ws)
+        free = face[0]
         tried = self._settled_face
         if (not face_fits(self.problem, free)
                 or face_changes(before, face) > self.face_change * free.size
