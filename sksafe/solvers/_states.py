@@ -194,6 +194,14 @@ class QuadraticCDState:
         return pb.y_offset - pb.x_offset @ self.w if pb.fit_intercept else 0.0
 
 
+def linear_predictor(problem, w, b0):
+    """``z = X w + b0``, the argument of the datafit, from the non-zero coefficients."""
+    z = np.full(problem.n_samples, b0)
+    nz = np.flatnonzero(w)
+    add_columns(problem.X, nz, w[nz], z)
+    return z
+
+
 #: model curvature of a sample with ``f'' = 0``, relative to ``hessian_bound * s_i``
 CURVATURE_FLOOR = 1e-3
 
@@ -224,13 +232,13 @@ class ProxNewtonState:
         box = as_box(box, problem.n_features)
         self.a, self.b, self.box = a, b, box
         self.unpenalised = unpenalised
-        self.w = np.clip(coef.astype(np.float64), *box)  # a warm start may leave the box
         self.constrained = bool(np.any(box[0] > -np.inf) or np.any(box[1] < np.inf))
+        self.w = coef.astype(np.float64)
+        if self.constrained:  # a warm start may leave the box
+            np.clip(self.w, *box, out=self.w)
         self.b0 = float(intercept) if problem.fit_intercept else 0.0
         self.all_cols = np.arange(problem.n_features)
-        self.z = np.full(problem.n_samples, self.b0)
-        nz = np.flatnonzero(self.w)
-        add_columns(problem.X, nz, self.w[nz], self.z)
+        self.z = linear_predictor(problem, self.w, self.b0)
         self.grad = np.empty(problem.n_samples)
         self.hess = np.empty(problem.n_samples)
         self.epochs = 0
