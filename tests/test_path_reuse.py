@@ -8,7 +8,10 @@
 * the prox-Newton state's ``theta`` is shared, read-only, and follows the point;
 * the secant warm start of a path predicts a path linear in ``log alpha`` exactly,
   and a path whose prediction would be bad (separable logistic data) still reaches
-  its tolerance at every alpha.
+  its tolerance at every alpha; the objective it compares the prediction by
+  (:func:`~sksafe.solvers.working_set.primal_value`) is ``P`` at the point clipped
+  into the box, with the intercept in the user's coordinates (eliminated for the
+  quadratic datafit).
 """
 import sys
 
@@ -171,3 +174,25 @@ def test_path_on_separable_logistic_data_converges_everywhere(penalty):
         single = solve(X, y, Logistic(), penalty.with_alpha(path.alphas[k]), tol=1e-10)
         assert np.abs(path.coefs[:, k] - single.coef).max() <= 1e-3 * max(
             1.0, np.abs(single.coef).max())
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+def test_primal_value_is_the_objective_at_the_clipped_point(loss, sparse, fit_intercept):
+    X, y, datafit = _problem_data(loss, 11, 40, 25)
+    if sparse:
+        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    penalty = ElasticNet(alpha=0.07, l1_ratio=0.6, positive=True)
+    problem = make_problem(X, y, None, datafit, fit_intercept)
+    coef = np.random.default_rng(2).standard_normal(X.shape[1])  # about half outside the box
+    value = working_set.primal_value(problem, datafit, penalty, coef, 0.4)
+    w = np.maximum(coef, 0.0)
+    Xw = X @ w
+    if loss == "quadratic":  # the intercept is eliminated: its optimum, whatever was passed
+        residual = y - Xw - ((y - Xw).mean() if fit_intercept else 0.0)
+        loss_value = np.mean(residual ** 2) / 2
+    else:
+        loss_value = np.mean(np.logaddexp(0.0, -y * (Xw + (0.4 if fit_intercept else 0.0))))
+    penalty_term = 0.07 * (0.6 * w.sum() + 0.4 / 2 * w @ w)
+    np.testing.assert_allclose(value, loss_value + penalty_term, rtol=1e-12)
