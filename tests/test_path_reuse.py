@@ -29,12 +29,17 @@ from sksafe.solvers import make_problem, solve
 from sksafe.solvers import working_set
 
 
-def _problem_data(loss, seed, n, p):
+def _problem_data(loss, seed, n, p, sparse=False):
+    """``(X, y, datafit)``; ``sparse``: CSC with the entries of magnitude <= 0.5 dropped."""
     if loss == "logistic":
         X, y = make_classification_data(n=n, p=p, seed=seed)
-        return X, y, Logistic()
-    X, y = make_regression_data(n=n, p=p, seed=seed)
-    return X, y, Quadratic()
+        datafit = Logistic()
+    else:
+        X, y = make_regression_data(n=n, p=p, seed=seed)
+        datafit = Quadratic()
+    if sparse:
+        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    return X, y, datafit
 
 
 def _centred_correlations(X, theta, fit_intercept):
@@ -48,9 +53,7 @@ def _centred_correlations(X, theta, fit_intercept):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("loss", ["quadratic", "logistic"])
 def test_dual_correlations_are_those_of_the_dual_point(loss, sparse, fit_intercept):
-    X, y, datafit = _problem_data(loss, 3, 50, 30)
-    if sparse:
-        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    X, y, datafit = _problem_data(loss, 3, 50, 30, sparse)
     res = solve(X, y, datafit, L1(0.05), tol=1e-10, fit_intercept=fit_intercept)
     expected = _centred_correlations(X, res.dual_point, fit_intercept)
     np.testing.assert_allclose(res.dual_correlations, expected, rtol=1e-10, atol=1e-13)
@@ -98,10 +101,8 @@ def test_zero_point_is_computed_once_per_problem(monkeypatch):
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_correlation_memo_answers_nested_column_sets(sparse, fit_intercept, monkeypatch):
-    X, y = make_regression_data(n=30, p=20, seed=4)
-    if sparse:
-        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
-    problem = make_problem(X, y, None, Quadratic(), fit_intercept)
+    X, y, datafit = _problem_data("quadratic", 4, 30, 20, sparse)
+    problem = make_problem(X, y, None, datafit, fit_intercept)
     read = []
     import sksafe.screening.gap_safe as gap_safe
     original = gap_safe.xt_dot
@@ -180,9 +181,7 @@ def test_path_on_separable_logistic_data_converges_everywhere(penalty):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("loss", ["quadratic", "logistic"])
 def test_primal_value_is_the_objective_at_the_clipped_point(loss, sparse, fit_intercept):
-    X, y, datafit = _problem_data(loss, 11, 40, 25)
-    if sparse:
-        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    X, y, datafit = _problem_data(loss, 11, 40, 25, sparse)
     penalty = ElasticNet(alpha=0.07, l1_ratio=0.6, positive=True)
     problem = make_problem(X, y, None, datafit, fit_intercept)
     coef = np.random.default_rng(2).standard_normal(X.shape[1])  # about half outside the box
