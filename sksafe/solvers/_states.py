@@ -19,7 +19,7 @@ import numpy as np
 
 from ..penalties._kernels import box_subdiff_distance, penalty_change, penalty_value
 from ..penalties.base import as_box
-from ..screening.gap_safe import evaluate_dual
+from ..screening.gap_safe import correlations, evaluate_dual
 from ._design import add_columns, centred_sq_norms, xt_dot
 from ._exact_newton import exact_model_applies, exact_newton_step
 from ._face import (column_work, face_changes, face_fits, face_gram, face_newton_cost,
@@ -170,9 +170,7 @@ class QuadraticCDState:
             theta = self.theta()
             cols = free[face]
             w = self.w[cols]
-            correlations = np.empty(cols.shape[0])
-            xt_dot(pb.X, theta, cols, correlations)
-            grad = (-(correlations - offsets[face] * theta.sum())
+            grad = (-correlations(pb, theta, cols)  # X_c^T theta, read from the memo
                     + self.a[cols] * np.sign(w) + self.b[cols] * w)
             step, full = newton_step_on_face(hessian[np.ix_(face, face)], grad, w,
                                              self.a[cols], self.box[0][cols], self.box[1][cols])

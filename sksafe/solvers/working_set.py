@@ -311,10 +311,9 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
 
 
 def _state_at(geometry, unpenalised, solver, coef, intercept):
-    """A fresh solver state (``"cd"`` or another solver's) at ``(coef, intercept)``."""
-    return _make_state("cd" if solver == "cd" else "prox_newton", geometry.problem,
-                       geometry.datafit, geometry.a, geometry.b, geometry.box, unpenalised,
-                       coef.copy(), intercept)
+    """A fresh state of ``solver`` at ``(coef, intercept)`` (see :func:`_make_state`)."""
+    return _make_state(solver, geometry.problem, geometry.datafit, geometry.a, geometry.b,
+                       geometry.box, unpenalised, coef.copy(), intercept)
 
 
 def _datafit_key(datafit):
@@ -406,9 +405,9 @@ def _outer_loop(geometry, state, screened_at, dual_init, *, tol_abs, max_iter, p
         elif theta_init is None or known[0] is not theta_init:
             candidates.insert(0, known[0])  # the state is still at the point of ``known``
         # else the carried dual point alone, whose correlations came with it: the warm
-        # start's own candidate would cost a pass over every feature, and the gap and
-        # sphere of the carried point are nearly as good (the next check computes the
-        # candidate of the moved point on the features left; reuters L1-logistic path:
+        # start's own candidate would cost a pass over every feature, and the next check
+        # computes the candidate of the moved point on the features left (reuters
+        # L1-logistic path: 254 -> 256 outer iterations, 236 -> 158 passes over X,
         # 0.43 -> 0.39 s)
         gap, units, dual_norms, moved, theta_best = check_gap_and_screen(
             geometry, state, candidates, active, screened_at, iteration=iteration,
