@@ -664,8 +664,11 @@ class ProxNewtonState:
             self.datafit.raw_hessian(self.z, pb.y, pb.s, self.hess)
             curvature = self.hess
             w = self.w[free]
-            grad = np.empty(free.shape[0])
-            xt_dot(pb.X, grad_z, free, grad)
+            if pb.fit_intercept:
+                grad = np.empty(free.shape[0])
+                xt_dot(pb.X, grad_z, free, grad)
+            else:  # theta = -grad F, whose correlations the last gap evaluation left in the memo
+                grad = -correlations(pb, self.theta(), free)
             grad += self.a[free] * np.sign(w) + self.b[free] * w
             offsets, grad_b, total = None, 0.0, 1.0
             if pb.fit_intercept:
