@@ -41,12 +41,26 @@ def path_on_rows(X, y, sample_weight, rows, datafit, penalty, alphas, fit_interc
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         path = run_path(problem, datafit, penalty, alphas, **settings)
-    out = {"coefs": sp.csc_matrix(path.coefs), "intercepts": path.intercepts,
+    # the path is sparse: the rows of the features it ever uses carry every product
+    # (reuters L1-logistic fold, 330 of 8315 features: 8.6 -> 1.5 ms for both below)
+    support = np.flatnonzero(np.any(path.coefs != 0.0, axis=1))
+    used = sp.csc_matrix(path.coefs[support])
+    coefs = sp.csc_matrix((used.data, support[used.indices], used.indptr),
+                          shape=path.coefs.shape)
+    out = {"coefs": coefs, "intercepts": path.intercepts,
            "dual_gaps": path.dual_gaps, "n_iters": path.n_iters,
            "n_screened": path.n_screened, "times": path.times}
     if test is not None:
-        out["decision"] = np.asarray(X[test] @ path.coefs) + path.intercepts
+        out["decision"] = (np.asarray(_rows_of_columns(X, test, support) @ path.coefs[support])
+                           + path.intercepts)
     return out
+
+
+def _rows_of_columns(X, rows, cols):
+    """``X[rows][:, cols]``, selecting the (few) columns first where ``X`` is CSC."""
+    if sp.issparse(X) and X.format == "csc":
+        return X[:, cols][rows]
+    return X[rows][:, cols]
 
 
 def _indexed(index, args, kwargs):
