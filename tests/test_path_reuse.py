@@ -98,6 +98,21 @@ def test_zero_point_is_computed_once_per_problem(monkeypatch):
     assert results[-1].alpha_max == pytest.approx(fresh.alpha_max, rel=1e-12)
 
 
+def test_alpha_max_is_remembered_per_penalty_family():
+    """The fits of one problem share ``alpha_max`` only within a penalty family: the
+    same class and parameters but ``alpha``."""
+    X, y = make_regression_data(n=40, p=60, seed=3)
+    problem = make_problem(X, y, None, Quadratic(), True)
+    penalties = [L1(0.1), L1(0.05), ElasticNet(0.1, l1_ratio=0.5), L1(0.1, positive=True),
+                 ElasticNet(0.2, l1_ratio=0.25)]
+    for penalty in penalties:
+        shared = solve(X, y, Quadratic(), penalty, tol=1e-8, problem=problem)
+        fresh = solve(X, y, Quadratic(), penalty, tol=1e-8)
+        assert shared.alpha_max == pytest.approx(fresh.alpha_max, rel=1e-12)
+    assert len({solve(X, y, Quadratic(), p, problem=problem).alpha_max
+                for p in penalties}) == 4
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_correlation_memo_answers_nested_column_sets(sparse, fit_intercept, monkeypatch):

@@ -199,7 +199,7 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
 
     zero_point, primal_zero, theta_zero, corr_zero = _zero_point(geometry, unpenalised, solver,
                                                                  intercept_init)
-    alpha_max = penalty.alpha_max(corr_zero)
+    alpha_max = _alpha_max(problem, penalty, corr_zero)
     tol_abs = tol * primal_zero
 
     screened_at = np.full(n_features, NOT_SCREENED)
@@ -308,6 +308,26 @@ def _zero_point(geometry, unpenalised, solver, intercept_init):
         shared.setflags(write=False)
     problem.cache[key] = (coef, state.intercept(), primal, theta, corr)
     return (coef, state.intercept()), primal, theta, corr
+
+
+def _alpha_max(problem, penalty, corr_zero):
+    """``penalty.alpha_max(corr_zero)``, remembered per problem.
+
+    Every fit of a path asks for it with the same zero point and a penalty that
+    differs in ``alpha`` only, which ``alpha_max`` does not depend on (0.06 ms a
+    call). Penalties with array parameters (weights, bounds) are not remembered.
+    """
+    params = tuple(sorted((k, v) for k, v in vars(penalty).items() if k != "alpha"))
+    key = ("alpha_max", id(corr_zero), type(penalty), params)
+    try:
+        cached = problem.cache.get(key)
+    except TypeError:  # an unhashable parameter
+        return penalty.alpha_max(corr_zero)
+    if cached is not None and cached[0] is corr_zero:  # (the id of a live array)
+        return cached[1]
+    value = penalty.alpha_max(corr_zero)
+    problem.cache[key] = (corr_zero, value)
+    return value
 
 
 def _state_at(geometry, unpenalised, solver, coef, intercept):
