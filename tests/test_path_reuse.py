@@ -8,10 +8,11 @@
 * the prox-Newton state's ``theta`` is shared, read-only, and follows the point;
 * the secant warm start of a path predicts a path linear in ``log alpha`` exactly,
   and a path whose prediction would be bad (separable logistic data) still reaches
-  its tolerance at every alpha; the objective it compares the prediction by
-  (:func:`~sksafe.solvers.working_set.primal_value`) is ``P`` at the point clipped
-  into the box, with the intercept in the user's coordinates (eliminated for the
-  quadratic datafit).
+  its tolerance at every alpha; ``solve`` starts from the previous solution instead
+  (``fallback_init``) exactly when the prediction's objective is not lower, and
+  :func:`~sksafe.solvers.working_set.primal_value` (FISTA's test) is ``P`` at the
+  point clipped into the box, with the intercept in the user's coordinates
+  (eliminated for the quadratic datafit).
 """
 import sys
 
@@ -96,6 +97,38 @@ def test_zero_point_is_computed_once_per_problem(monkeypatch):
     fresh = solve(X, y, Quadratic(), L1(0.1), tol=1e-10)
     np.testing.assert_allclose(results[-1].coef, fresh.coef, atol=1e-8)
     assert results[-1].alpha_max == pytest.approx(fresh.alpha_max, rel=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["prox_newton", "cd", "fista"])
+@pytest.mark.parametrize("loss", ["quadratic", "logistic"])
+def test_fallback_init_starts_from_the_better_point(loss, solver):
+    """``fallback_init=(coef, value)`` replaces ``coef_init`` exactly when ``P(coef_init)``
+    is not below ``value``: the first gap evaluation is at the chosen point."""
+    if solver == "cd" and loss == "logistic":
+        pytest.skip("coordinate descent is the quadratic datafit's solver")
+    X, y, datafit = _problem_data(loss, 12, 50, 30)
+    problem = make_problem(X, y, None, datafit, True)
+    penalty = L1(0.02)
+    good = solve(X, y, datafit, penalty, tol=1e-10, problem=problem, solver=solver)
+    bad = good.coef + 0.5
+    p_good = working_set.primal_value(problem, datafit, penalty, good.coef, good.intercept,
+                                      solver)
+    p_bad = working_set.primal_value(problem, datafit, penalty, bad, good.intercept, solver)
+    assert p_bad > p_good
+    kwargs = dict(tol=1e-10, problem=problem, solver=solver, intercept_init=good.intercept)
+    for start, fallback, from_good in [(bad, (good.coef, p_good), True),
+                                       (good.coef, (bad, p_bad), True),
+                                       (bad, (good.coef, np.inf), False)]:
+        res = solve(X, y, datafit, penalty, coef_init=start, fallback_init=fallback, **kwargs)
+        assert res.converged
+        np.testing.assert_allclose(res.coef, good.coef, atol=1e-6)
+        if solver == "fista":
+            continue  # (its history starts after its first step)
+        first = res.history[0]["primal"]  # (after the intercept is polished)
+        if from_good:
+            assert first == pytest.approx(p_good, rel=1e-9)
+        else:
+            assert first > p_good + 0.5 * (p_bad - p_good)
 
 
 def test_alpha_max_is_remembered_per_penalty_family():

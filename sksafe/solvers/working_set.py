@@ -116,7 +116,7 @@ def resolve_solver(solver, datafit):
 def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coef_init=None,
           intercept_init=0.0, dual_init=None, dual_init_correlations=None, tol=1e-4,
           max_iter=100, max_epochs=50_000, p0=10, screening=True, solver="auto", verbose=0,
-          problem=None, ws_init=None):
+          problem=None, ws_init=None, fallback_init=None):
     """Minimise ``P(w, b) = F(X w + b) + g(w)`` to relative duality gap ``tol``.
 
     ``F(z) = sum_i s_i f(y_i, z_i)`` with sample weights ``s`` normalised to
@@ -162,6 +162,12 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         Features forced into the first working set (e.g. the strong-rule set of a
         path). Only a seed: the duality gap of the whole problem still decides
         when the solver stops (ignored by ``solver="fista"`` and block penalties).
+    fallback_init : tuple (coef, value), default=None
+        A second starting point and its objective ``P(coef)`` (intercept
+        ``intercept_init``): the solver starts there instead of at ``coef_init``
+        unless ``P(coef_init) < value``. Paths pass the previous solution behind a
+        secant prediction: the state at the prediction computes the objective its
+        first gap needs anyway, so the comparison costs no pass over ``X``.
 
     Returns
     -------
@@ -212,6 +218,10 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
     elif solver == "fista":
         from .fista import fista_loop
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
+        if fallback_init is not None and not (
+                primal_value(problem, datafit, penalty, coef0, intercept_init, solver)
+                < fallback_init[1]):
+            coef0 = np.asarray(fallback_init[0], np.float64)
         theta_best = None
         state, iterations, history = fista_loop(
             problem, datafit, a, b, box, unpenalised, coef0,
@@ -222,13 +232,12 @@ def solve(X, y, datafit, penalty, *, sample_weight=None, fit_intercept=True, coe
         coef0 = np.zeros(n_features) if coef_init is None else np.asarray(coef_init, np.float64)
         coef0 = np.where(live, coef0, 0.0)
         budget = max_epochs if solver == "cd" else max(50, max_epochs // 1000)
+        state = _starting_state(geometry, unpenalised, solver, zero_point, coef0, intercept_init)
+        if fallback_init is not None and not state.primal() < fallback_init[1]:
+            coef0 = np.where(live, np.asarray(fallback_init[0], np.float64), 0.0)
+            state = _starting_state(geometry, unpenalised, solver, zero_point, coef0,
+                                    intercept_init)
         starts_at_zero = not np.any(coef0) and unpenalised.size == 0
-        if starts_at_zero and solver != "cd":
-            # the zero point's intercept is polished already
-            state = _state_at(geometry, unpenalised, solver, *zero_point)
-        else:
-            state = _make_state(solver, problem, datafit, a, b, box, unpenalised, coef0,
-                                intercept_init)
         if solver != "cd":
             state.settle_faces = bool(np.any(coef0))
         iterations, history, theta_best = _outer_loop(
@@ -328,6 +337,15 @@ def _alpha_max(problem, penalty, corr_zero):
     value = penalty.alpha_max(corr_zero)
     problem.cache[key] = (corr_zero, value)
     return value
+
+
+def _starting_state(geometry, unpenalised, solver, zero_point, coef, intercept):
+    """The state of ``solver`` at ``(coef, intercept)``: the cached zero point when
+    ``coef`` is 0 (its intercept is polished already)."""
+    if not np.any(coef) and unpenalised.size == 0 and solver != "cd":
+        return _state_at(geometry, unpenalised, solver, *zero_point)
+    return _make_state(solver, geometry.problem, geometry.datafit, geometry.a, geometry.b,
+                       geometry.box, unpenalised, coef, intercept)
 
 
 def _state_at(geometry, unpenalised, solver, coef, intercept):
