@@ -282,6 +282,29 @@ def test_zero_point_comes_with_the_moments_without_intercept(client, loss):
     assert [r["kind"] for r in with_intercept.communication.rounds][2] == "correlations"
 
 
+def test_each_fit_names_its_own_blocks(client):
+    """Two fits on the same data prepare blocks under different keys: with the keys of
+    the data alone, the second fit's blocks were those the first fit was releasing, and
+    a worker could drop one the second was told it holds (``BlockMoved``, about one
+    pair of consecutive fits in 40 on the test cluster)."""
+    from sksafe.distributed._api import build_problem
+    from sksafe.distributed._columns import column_runtime
+    X, y = _problem("quadratic", seed=25)
+    Xd = _dask(X, (50, 40))
+    keys, datafit = [], Quadratic()  # one datafit object, as in a path or a grid search
+    for _ in range(2):
+        problem = build_problem(client, Xd, y, None, datafit, False, max_retries=1,
+                                timeout=60)
+        keys.append({block.key for block in problem.runtime._base_blocks})  # (as prepared)
+        problem.runtime.close()
+    assert not keys[0] & keys[1]
+    by_columns = da.from_array(X, chunks=(X.shape[0], 80))
+    columns = [{block.key for block in column_runtime(client, by_columns, max_retries=1,
+                                                        timeout=60)[0]._base_blocks}
+               for _ in range(2)]
+    assert not columns[0] & columns[1]
+
+
 def test_certificate_comes_with_the_last_gap_evaluation(client, monkeypatch):
     """A gap evaluation after a working-set solve below the tolerance correlates every
     feature when the screened ones cost little: the final certificate needs no round

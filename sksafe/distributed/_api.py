@@ -171,7 +171,10 @@ def build_problem(client, X, y, sample_weight, datafit, fit_intercept, *, max_re
     x_parts = X.to_delayed().ravel()
     y_parts = _row_parts(y, X.chunks[0])
     w_parts = _row_parts(sample_weight, X.chunks[0])
-    prepare = dask.delayed(_tasks.prepare_block, pure=True)
+    # keys of their own (not pure): a fit on the data of the previous one would otherwise
+    # name its blocks like those the previous fit is releasing, and a worker could drop
+    # a block the new fit was just told it holds (about one fit pair in 40, BlockMoved)
+    prepare = dask.delayed(_tasks.prepare_block, pure=False)
     blocks = client.compute([prepare(xp, yp, wp, datafit, k)
                              for k, (xp, yp, wp) in enumerate(zip(x_parts, y_parts, w_parts))])
     runtime = BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout)

@@ -492,6 +492,7 @@ def column_runtime(client, X, *, max_retries, timeout):
     parts = X.to_delayed().ravel()
     widths = list(X.chunks[1])
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    prepare = dask.delayed(prepare_column_block, pure=True)
+    # keys of their own, as the row blocks' (see _api.build_problem)
+    prepare = dask.delayed(prepare_column_block, pure=False)
     blocks = client.compute([prepare(part, k, int(starts[k])) for k, part in enumerate(parts)])
     return BlockRuntime(client, blocks, max_retries=max_retries, timeout=timeout), starts, widths
