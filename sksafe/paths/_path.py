@@ -212,8 +212,8 @@ def _warm_start(penalty, coefs, k, alphas, previous):
     path turns (a separable logistic problem, whose coefficients grow without
     bound) it can be far worse than the previous solution, hence the test, which
     :func:`~sksafe.solvers.solve` makes (``fallback_init``: its state at the
-    prediction computes the objective anyway; reuters L1-logistic path: 0.14-0.2
-    ms less per fit). Returns ``(coef_init, fallback_init)``. Only a starting
+    prediction computes the objective anyway; reuters L1-logistic path: about
+    0.14 ms less per fit). Returns ``(coef_init, fallback_init)``. Only a starting
     point: the solver certifies the result either way.
     """
     coef = coefs[:, k - 1].copy()
